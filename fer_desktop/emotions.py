@@ -1,0 +1,120 @@
+"""Classify face crops into the seven FER-2013 expressions with the shipped LiteRT model.
+
+The model (trained by :mod:`fer_desktop.train`) takes ``(N, 48, 48, 1) float32`` grey levels in
+0..255 and returns ``(N, 7)`` logits in :data:`fer_desktop.labels.EMOTIONS` order; this module
+turns them into softmax probabilities, divided first by the temperature fitted on the validation
+split when the model's metrics file gives one (Guo et al., "On Calibration of Modern Neural
+Networks", ICML 2017).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from fer_desktop.labels import EMOTIONS, FACE_SIZE, NUM_CLASSES
+
+#: Folder of the shipped model files: ``models/`` next to the package in a source checkout, or
+#: bundled beside the package by PyInstaller.
+def _default_model_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    for cand in (here.parent / "models", here / "models"):
+        if cand.is_dir():
+            return cand
+    return here.parent / "models"
+
+
+DEFAULT_MODEL = _default_model_dir() / "fer_cnn.tflite"
+
+
+class ModelError(RuntimeError):
+    """The model file is missing, corrupt or of the wrong shape; ``str()`` is user-facing."""
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Row-wise softmax of ``(n, k)`` logits divided by ``temperature``; returns float32."""
+    z = np.asarray(logits, np.float64) / float(temperature)
+    z -= z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+class EmotionModel:
+    """LiteRT interpreter of the expression CNN, run on all faces of a frame as one batch.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        ``.tflite`` file; default the shipped ``models/fer_cnn.tflite``. A ``<stem>.metrics.json``
+        beside it may give ``"temperature"``.
+    num_threads : int
+        CPU threads LiteRT may use.
+
+    Raises
+    ------
+    ModelError
+        If the file is missing, not a LiteRT model, or its input is not ``(N, 48, 48, 1)``.
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None, num_threads: int = 2,
+                 temperature: float | None = None):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.path = Path(path) if path else DEFAULT_MODEL
+        if not self.path.is_file():
+            raise ModelError(f"Emotion model not found: {self.path}. Reinstall fer-desktop or "
+                             "train one with `fer-desktop train`.")
+        try:
+            self._it = Interpreter(model_path=str(self.path), num_threads=num_threads)
+            self._it.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"The emotion model {self.path.name} is damaged or not a LiteRT "
+                             f"model ({exc}). Reinstall fer-desktop.") from None
+        inp = self._it.get_input_details()[0]
+        out = self._it.get_output_details()[0]
+        if tuple(inp["shape"][1:]) != (FACE_SIZE, FACE_SIZE, 1) or out["shape"][-1] != NUM_CLASSES:
+            raise ModelError(f"The emotion model {self.path.name} has input {inp['shape']} and "
+                             f"output {out['shape']}; expected (N,48,48,1) and (N,7).")
+        self._in, self._out = inp["index"], out["index"]
+        self._batch = int(inp["shape"][0])
+        self.temperature = temperature if temperature is not None else self._read_temperature()
+
+    def _read_temperature(self) -> float:
+        meta = self.path.with_name(self.path.stem + ".metrics.json")
+        try:
+            t = float(json.loads(meta.read_text()).get("temperature", 1.0))
+            return t if t > 0 else 1.0
+        except (OSError, ValueError, TypeError, AttributeError):
+            return 1.0
+
+    def logits(self, faces: np.ndarray) -> np.ndarray:
+        """Logits of ``(n, 48, 48) uint8`` grey face crops: ``(n, 7) float32``."""
+        n = len(faces)
+        if n == 0:
+            return np.zeros((0, NUM_CLASSES), np.float32)
+        if faces.shape[1:] != (FACE_SIZE, FACE_SIZE):
+            raise ValueError(f"faces must be (n, 48, 48), got {faces.shape}")
+        if n != self._batch:
+            self._it.resize_tensor_input(self._in, (n, FACE_SIZE, FACE_SIZE, 1))
+            self._it.allocate_tensors()
+            self._batch = n
+        self._it.set_tensor(self._in, faces.reshape(n, FACE_SIZE, FACE_SIZE, 1).astype(np.float32))
+        self._it.invoke()
+        return self._it.get_tensor(self._out).copy()
+
+    def predict(self, faces: np.ndarray) -> np.ndarray:
+        """Calibrated softmax probabilities of ``(n, 48, 48) uint8`` crops: ``(n, 7) float32``,
+        rows summing to 1, columns in :data:`EMOTIONS` order."""
+        return softmax(self.logits(faces), self.temperature)
+
+    def predict_batched(self, faces: np.ndarray, batch: int = 64) -> np.ndarray:
+        """:meth:`predict` over a large array in fixed-size batches (evaluation)."""
+        return np.concatenate([self.predict(faces[i:i + batch])
+                               for i in range(0, len(faces), batch)] or
+                              [np.zeros((0, NUM_CLASSES), np.float32)])
+
+
+__all__ = ["EMOTIONS", "EmotionModel", "ModelError", "softmax", "DEFAULT_MODEL"]

@@ -1,0 +1,129 @@
+"""Find the face in each gallery tile with OpenCV's Haar cascade (Viola & Jones, CVPR 2001;
+``haarcascade_frontalface_default.xml`` shipped in ``cv2.data``) and cut the crops the emotion
+model takes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from fer_desktop.cvutil import cv2
+from fer_desktop.labels import FACE_SIZE
+
+NO_FACE = np.array([-1, -1, -1, -1], np.int32)
+
+
+class FaceDetectorError(RuntimeError):
+    """The Haar cascade file is missing or unreadable."""
+
+
+class FaceDetector:
+    """At most one face per tile: the largest Haar detection.
+
+    Parameters
+    ----------
+    cascade_path : str, optional
+        Haar cascade XML; default OpenCV's ``haarcascade_frontalface_default.xml``.
+    max_tile_h : int
+        Tiles taller than this (pixels) are searched on a downscaled copy this tall, which bounds
+        the cost per tile; boxes are returned in frame pixels.
+    min_face_frac : float
+        Smallest face searched for, as a fraction of the tile's height (a student's face fills a
+        good part of their tile).
+    scale_factor, min_neighbors : float, int
+        ``cv2.CascadeClassifier.detectMultiScale`` parameters.
+
+    Raises
+    ------
+    FaceDetectorError
+        If the cascade cannot be loaded.
+    """
+
+    def __init__(self, cascade_path: str | None = None, max_tile_h: int = 160,
+                 min_face_frac: float = 0.2, scale_factor: float = 1.15, min_neighbors: int = 3):
+        path = cascade_path or str(Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml")
+        self.cascade = cv2.CascadeClassifier(path)
+        if self.cascade.empty():
+            raise FaceDetectorError(f"Cannot load the face detector from {path}.")
+        self.max_tile_h = max_tile_h
+        self.min_face_frac = min_face_frac
+        self.scale_factor = scale_factor
+        self.min_neighbors = min_neighbors
+
+    def detect_in_tile(self, gray: np.ndarray, tile: np.ndarray) -> np.ndarray:
+        """Largest face in one tile.
+
+        Parameters
+        ----------
+        gray : np.ndarray
+            ``(H, W) uint8`` grey frame.
+        tile : np.ndarray
+            ``(4,)`` int tile box, ``x, y, w, h`` in frame pixels.
+
+        Returns
+        -------
+        np.ndarray
+            ``(4,) int32`` face box ``x, y, w, h`` in frame pixels, or ``[-1, -1, -1, -1]``.
+        """
+        x, y, w, h = (int(v) for v in tile)
+        crop = gray[max(0, y):y + h, max(0, x):x + w]
+        if crop.size == 0:
+            return NO_FACE.copy()
+        s = min(1.0, self.max_tile_h / crop.shape[0])
+        if s < 1.0:
+            crop = cv2.resize(crop, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+        crop = cv2.equalizeHist(crop)
+        side = max(20, int(self.min_face_frac * crop.shape[0]))
+        found = self.cascade.detectMultiScale(crop, scaleFactor=self.scale_factor,
+                                              minNeighbors=self.min_neighbors,
+                                              minSize=(side, side),
+                                              maxSize=(crop.shape[0], crop.shape[0]))
+        if len(found) == 0:
+            return NO_FACE.copy()
+        fx, fy, fw, fh = max(found, key=lambda b: b[2] * b[3])
+        box = np.array([fx, fy, fw, fh], np.float64) / s
+        box[0] += max(0, x)
+        box[1] += max(0, y)
+        return np.round(box).astype(np.int32)
+
+    def detect(self, gray: np.ndarray, tiles: np.ndarray) -> np.ndarray:
+        """Faces of all tiles: ``(n, 4) int32`` xywh frame-pixel boxes, rows of -1 for no face."""
+        out = np.empty((len(tiles), 4), np.int32)
+        for i, tile in enumerate(tiles):
+            out[i] = self.detect_in_tile(gray, tile)
+        return out
+
+
+def crop_faces(gray: np.ndarray, boxes: np.ndarray, margin: float = 0.0) -> np.ndarray:
+    """Cut model inputs from a grey frame.
+
+    Each face box is made square about its centre, grown by ``margin`` (fraction of its side),
+    padded by edge replication where it leaves the frame, and resized to 48x48 with area
+    averaging — the framing of FER-2013's registered crops.
+
+    Parameters
+    ----------
+    gray : np.ndarray
+        ``(H, W) uint8`` grey frame.
+    boxes : np.ndarray
+        ``(n, 4)`` xywh face boxes in frame pixels (no ``-1`` rows).
+
+    Returns
+    -------
+    np.ndarray
+        ``(n, 48, 48) uint8``.
+    """
+    out = np.empty((len(boxes), FACE_SIZE, FACE_SIZE), np.uint8)
+    H, W = gray.shape[:2]
+    for i, (x, y, w, h) in enumerate(np.asarray(boxes)):
+        side = max(w, h) * (1.0 + margin)
+        cx, cy = x + w / 2.0, y + h / 2.0
+        x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+        x1, y1 = x0 + int(round(side)), y0 + int(round(side))
+        crop = gray[max(0, y0):min(H, y1), max(0, x0):min(W, x1)]
+        pad = (max(0, -y0), max(0, y1 - H), max(0, -x0), max(0, x1 - W))
+        if any(pad):
+            crop = cv2.copyMakeBorder(crop, *pad, cv2.BORDER_REPLICATE)
+        out[i] = cv2.resize(crop, (FACE_SIZE, FACE_SIZE), interpolation=cv2.INTER_AREA)
+    return out

@@ -1,0 +1,419 @@
+"""Frame sources behind one interface: a monitor or screen region (mss), a camera (OpenCV), a
+video file, or a still image.
+
+Every source yields :class:`Frame` objects holding a BGR ``(H, W, 3) uint8`` image and its
+timestamps. Sources are created cheaply and opened with :meth:`FrameSource.open` in the thread
+that reads them (mss and OpenCV capture handles are not shared between threads). Any failure to
+open or read is a :class:`SourceError` with a message meant for the teacher.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fer_desktop import cvutil
+
+cv2 = cvutil.cv2
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
+VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".wmv", ".mpg",
+                            ".mpeg"})
+
+
+class SourceError(RuntimeError):
+    """A source could not be opened or stopped delivering frames; ``str()`` is user-facing."""
+
+
+class SourceKind(enum.Enum):
+    """What a :class:`FrameSource` reads from."""
+
+    SCREEN = "screen"
+    REGION = "region"
+    CAMERA = "camera"
+    VIDEO = "video"
+    IMAGE = "image"
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One captured frame.
+
+    Attributes
+    ----------
+    image : np.ndarray
+        ``(H, W, 3) uint8``, BGR, C-contiguous.
+    index : int
+        0-based index of the frame in its source (for a video file: the frame number in the file).
+    timestamp : float
+        Wall-clock capture time, seconds since the Unix epoch.
+    position_s : float
+        Seconds since the source was opened (live sources) or the media time (video files).
+    source : str
+        Short label of the source (file name, ``screen:1``, ``camera:0`` ...).
+    """
+
+    image: np.ndarray
+    index: int
+    timestamp: float
+    position_s: float
+    source: str
+
+
+class FrameSource(ABC):
+    """A stream of :class:`Frame`. Use as a context manager or call :meth:`open`/:meth:`close`.
+
+    ``read()`` returns the next frame or ``None`` at the end of a finite source; it raises
+    :class:`SourceError` when a live device fails (for example a camera unplugged mid-session).
+    """
+
+    kind: SourceKind
+    #: True for sources that produce new content over time (screen, camera); False for files.
+    live: bool = True
+
+    def __init__(self) -> None:
+        self._index = 0
+        self._t0 = 0.0
+
+    @property
+    @abstractmethod
+    def label(self) -> str:
+        """Short label used in the CSV's ``source`` column."""
+
+    @abstractmethod
+    def open(self) -> None:
+        """Acquire the device or file. Raises :class:`SourceError`."""
+
+    @abstractmethod
+    def _grab(self) -> tuple[np.ndarray, float] | None:
+        """Return ``(bgr_image, position_s)`` or ``None`` at the end of the stream."""
+
+    def close(self) -> None:
+        """Release the device or file; safe to call twice."""
+
+    def read(self) -> Frame | None:
+        """Return the next :class:`Frame`, or ``None`` at the end. Raises :class:`SourceError`."""
+        got = self._grab()
+        if got is None:
+            return None
+        image, pos = got
+        frame = Frame(np.ascontiguousarray(image), self._index, time.time(), pos, self.label)
+        self._index += 1
+        return frame
+
+    def __enter__(self) -> "FrameSource":
+        self.open()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def list_monitors() -> list[dict]:
+    """Monitors known to mss: a list of ``{"index", "left", "top", "width", "height"}`` dicts,
+    index 1 being the primary monitor (mss numbering; index 0, all monitors together, is left out).
+    Returns an empty list when no display can be reached."""
+    try:
+        import mss
+
+        with mss.MSS() as sct:
+            return [dict(index=i, **{k: m[k] for k in ("left", "top", "width", "height")})
+                    for i, m in enumerate(sct.monitors) if i > 0]
+    except Exception:  # no display server, no permission: nothing to offer
+        return []
+
+
+class ScreenSource(FrameSource):
+    """A whole monitor (``monitor`` >= 1, mss numbering) or a region of the virtual screen.
+
+    Parameters
+    ----------
+    monitor : int
+        mss monitor number; 1 is the primary monitor.
+    region : tuple of int, optional
+        ``(x, y, w, h)`` in virtual-screen pixels; overrides ``monitor``.
+    """
+
+    def __init__(self, monitor: int = 1, region: tuple[int, int, int, int] | None = None):
+        super().__init__()
+        self.monitor = monitor
+        self.region = region
+        self.kind = SourceKind.REGION if region else SourceKind.SCREEN
+        self._sct = None
+        self._box: dict | None = None
+
+    @property
+    def label(self) -> str:
+        if self.region:
+            return "region:" + ",".join(str(v) for v in self.region)
+        return f"screen:{self.monitor}"
+
+    def open(self) -> None:
+        try:
+            import mss
+
+            self._sct = mss.MSS()
+            monitors = self._sct.monitors
+        except Exception as exc:
+            raise SourceError(f"Cannot capture the screen: {exc}") from None
+        if self.region:
+            x, y, w, h = self.region
+            if w <= 0 or h <= 0:
+                raise SourceError(f"Region {self.region} is empty.")
+            self._box = {"left": x, "top": y, "width": w, "height": h}
+        else:
+            if not 1 <= self.monitor < len(monitors):
+                n = len(monitors) - 1
+                raise SourceError(f"There is no screen {self.monitor}; this computer has {n}.")
+            m = monitors[self.monitor]
+            self._box = {k: m[k] for k in ("left", "top", "width", "height")}
+        self._t0 = time.monotonic()
+
+    def _grab(self):
+        if self._sct is None:
+            raise SourceError("The screen source is not open.")
+        try:
+            shot = self._sct.grab(self._box)
+        except Exception as exc:
+            raise SourceError(f"Screen capture failed: {exc}") from None
+        bgra = np.frombuffer(shot.bgra, np.uint8).reshape(shot.height, shot.width, 4)
+        return bgra[:, :, :3], time.monotonic() - self._t0
+
+    def close(self) -> None:
+        if self._sct is not None:
+            self._sct.close()
+            self._sct = None
+
+
+class CameraSource(FrameSource):
+    """Camera number ``index`` through OpenCV's ``VideoCapture``."""
+
+    kind = SourceKind.CAMERA
+
+    def __init__(self, index: int = 0):
+        super().__init__()
+        self.index = index
+        self._cap = None
+        self._failures = 0
+
+    @property
+    def label(self) -> str:
+        return f"camera:{self.index}"
+
+    def open(self) -> None:
+        cap = cv2.VideoCapture(self.index)
+        ok = cap.isOpened() and cap.read()[0]
+        if not ok:
+            cap.release()
+            raise SourceError(f"Camera {self.index} is not available. Check that it is plugged in "
+                              "and not used by another program (the video call may hold it).")
+        self._cap = cap
+        self._t0 = time.monotonic()
+
+    def _grab(self):
+        if self._cap is None:
+            raise SourceError("The camera is not open.")
+        ok, img = self._cap.read()
+        if not ok or img is None:
+            self._failures += 1
+            if self._failures >= 5:
+                raise SourceError(f"Camera {self.index} stopped sending video "
+                                  "(was it unplugged?).")
+            time.sleep(0.05)
+            return self._grab()
+        self._failures = 0
+        return img, time.monotonic() - self._t0
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+
+class VideoSource(FrameSource):
+    """A video file read frame by frame; ``step`` > 1 skips frames (``Frame.index`` stays the
+    frame number in the file). ``realtime=True`` paces reads to the file's frame rate, as a live
+    source would deliver them."""
+
+    kind = SourceKind.VIDEO
+    live = False
+
+    def __init__(self, path: str | os.PathLike, step: int = 1, realtime: bool = False):
+        super().__init__()
+        self.path = Path(path)
+        self.step = max(1, int(step))
+        self.realtime = realtime
+        self._cap = None
+        self.fps = 0.0
+        self.frame_count = 0
+
+    @property
+    def label(self) -> str:
+        return self.path.name
+
+    def open(self) -> None:
+        _check_file(self.path)
+        cap = cv2.VideoCapture(str(self.path))
+        if not cap.isOpened():
+            cap.release()
+            raise SourceError(f"Cannot read {self.path.name}: not a video OpenCV can decode.")
+        self.fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        if not 0 < self.fps < 1000:
+            self.fps = 25.0
+        self.frame_count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        self._cap = cap
+        self._t0 = time.monotonic()
+        self._next = 0
+
+    def _grab(self):
+        if self._cap is None:
+            raise SourceError("The video is not open.")
+        while True:
+            pos_index = self._next
+            ok, img = self._cap.read()
+            if not ok:
+                if pos_index == 0:
+                    raise SourceError(f"Cannot read {self.path.name}: no frame could be decoded.")
+                return None
+            self._next += 1
+            if pos_index % self.step == 0:
+                break
+        pos = pos_index / self.fps
+        if self.realtime:
+            delay = pos - (time.monotonic() - self._t0)
+            if delay > 0:
+                time.sleep(delay)
+        self._index = pos_index
+        return img, pos
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+
+class ImageSource(FrameSource):
+    """A still image. ``repeat=True`` (the GUI) yields it again on every read, as a live source;
+    ``repeat=False`` (the CLI) yields it once."""
+
+    kind = SourceKind.IMAGE
+
+    def __init__(self, path: str | os.PathLike, repeat: bool = False):
+        super().__init__()
+        self.path = Path(path)
+        self.repeat = repeat
+        self.live = repeat
+        self._img: np.ndarray | None = None
+        self._done = False
+
+    @property
+    def label(self) -> str:
+        return self.path.name
+
+    def open(self) -> None:
+        self._img = read_image(self.path)
+        self._t0 = time.monotonic()
+        self._done = False
+
+    def _grab(self):
+        if self._img is None:
+            raise SourceError("The image is not open.")
+        if self._done and not self.repeat:
+            return None
+        self._done = True
+        return self._img, (time.monotonic() - self._t0) if self.repeat else 0.0
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise SourceError(f"File not found: {path}")
+    if path.is_dir():
+        raise SourceError(f"{path} is a folder, not an image or a video.")
+    if not os.access(path, os.R_OK):
+        raise SourceError(f"Cannot read {path}: permission denied.")
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """Read an image file as ``(H, W, 3) uint8`` BGR (grey and BGRA files are converted).
+
+    Works with non-ASCII paths on every OS (bytes are decoded with ``cv2.imdecode``).
+
+    Raises
+    ------
+    SourceError
+        If the file is missing or is not an image OpenCV can decode.
+    """
+    path = Path(path)
+    _check_file(path)
+    data = np.fromfile(path, np.uint8)
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if img is None:
+        raise SourceError(f"Cannot read {path.name}: not an image OpenCV can decode.")
+    return img
+
+
+def open_path(path: str | os.PathLike, repeat_images: bool = False, video_step: int = 1,
+              realtime: bool = False) -> FrameSource:
+    """Make an :class:`ImageSource` or :class:`VideoSource` for a file, choosing by content.
+
+    Raises
+    ------
+    SourceError
+        If the file is missing, or is neither an image nor a video OpenCV can read.
+    """
+    path = Path(path)
+    _check_file(path)
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        return ImageSource(path, repeat=repeat_images)
+    if suffix in VIDEO_SUFFIXES:
+        return VideoSource(path, step=video_step, realtime=realtime)
+    # unknown suffix: sniff the content
+    data = np.fromfile(path, np.uint8, count=64 * 1024 * 1024)
+    if data.size and cv2.imdecode(data, cv2.IMREAD_COLOR) is not None:
+        return ImageSource(path, repeat=repeat_images)
+    cap = cv2.VideoCapture(str(path))
+    ok = cap.isOpened() and cap.read()[0]
+    cap.release()
+    if ok:
+        return VideoSource(path, step=video_step, realtime=realtime)
+    raise SourceError(f"Cannot read {path.name}: it is not an image or a video.")
+
+
+def parse_source(spec: str, *, repeat_images: bool = True, realtime: bool = True) -> FrameSource:
+    """Build a source from a command-line spec.
+
+    ``screen`` (primary monitor), ``screen:N``, ``region:X,Y,W,H`` (pixels), ``camera:N``, or a
+    path to a video or image file. The source is not opened.
+
+    Raises
+    ------
+    SourceError
+        For a malformed spec or a file that is missing or unreadable.
+    """
+    s = spec.strip()
+    low = s.lower()
+    try:
+        if low == "screen":
+            return ScreenSource(1)
+        if low.startswith("screen:"):
+            return ScreenSource(int(s.split(":", 1)[1]))
+        if low.startswith("region:"):
+            parts = [int(v) for v in s.split(":", 1)[1].split(",")]
+            if len(parts) != 4:
+                raise ValueError
+            return ScreenSource(region=tuple(parts))  # type: ignore[arg-type]
+        if low == "camera":
+            return CameraSource(0)
+        if low.startswith("camera:"):
+            return CameraSource(int(s.split(":", 1)[1]))
+    except ValueError:
+        raise SourceError(f"Cannot understand the source {spec!r}. Use screen, screen:N, "
+                          "region:X,Y,W,H, camera:N or a file path.") from None
+    return open_path(s, repeat_images=repeat_images, realtime=realtime)
