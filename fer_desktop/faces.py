@@ -28,6 +28,9 @@ class FaceDetector:
     max_tile_h : int
         Tiles taller than this (pixels) are searched on a downscaled copy this tall, which bounds
         the cost per tile; boxes are returned in frame pixels.
+    min_tile_h : int
+        Tiles shorter than this (49-tile galleries on small screens) are upscaled to it, so that
+        their faces are well above the cascade's 24-pixel window.
     min_face_frac : float
         Smallest face searched for, as a fraction of the tile's height (a student's face fills a
         good part of their tile).
@@ -40,13 +43,14 @@ class FaceDetector:
         If the cascade cannot be loaded.
     """
 
-    def __init__(self, cascade_path: str | None = None, max_tile_h: int = 160,
+    def __init__(self, cascade_path: str | None = None, max_tile_h: int = 160, min_tile_h: int = 128,
                  min_face_frac: float = 0.2, scale_factor: float = 1.15, min_neighbors: int = 3):
         path = cascade_path or str(Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml")
         self.cascade = cv2.CascadeClassifier(path)
         if self.cascade.empty():
             raise FaceDetectorError(f"Cannot load the face detector from {path}.")
         self.max_tile_h = max_tile_h
+        self.min_tile_h = min_tile_h
         self.min_face_frac = min_face_frac
         self.scale_factor = scale_factor
         self.min_neighbors = min_neighbors
@@ -70,9 +74,11 @@ class FaceDetector:
         crop = gray[max(0, y):y + h, max(0, x):x + w]
         if crop.size == 0:
             return NO_FACE.copy()
-        s = min(1.0, self.max_tile_h / crop.shape[0])
-        if s < 1.0:
-            crop = cv2.resize(crop, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+        th = crop.shape[0]
+        s = min(1.0, self.max_tile_h / th) if th > self.min_tile_h else self.min_tile_h / th
+        if s != 1.0:
+            crop = cv2.resize(crop, None, fx=s, fy=s,
+                              interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
         crop = cv2.equalizeHist(crop)
         side = max(20, int(self.min_face_frac * crop.shape[0]))
         found = self.cascade.detectMultiScale(crop, scaleFactor=self.scale_factor,

@@ -25,7 +25,8 @@ NAMES = ("Ada", "Ben", "Chloe", "Dev", "Emma", "Femi", "Gus", "Hana", "Ivan", "J
 
 
 def sample_faces() -> list[np.ndarray]:
-    """Real face photographs shipped inside packages, as BGR ``(H, W, 3) uint8`` images.
+    """Real face photographs shipped inside packages, cropped to head and shoulders as a webcam
+    frames them, as BGR ``(H, W, 3) uint8`` images.
 
     Raises
     ------
@@ -38,13 +39,13 @@ def sample_faces() -> list[np.ndarray]:
 
         with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
             data = np.frombuffer(f.read(), np.uint8)
-        faces.append(cv2.imdecode(data, cv2.IMREAD_COLOR))
+        faces.append(cv2.imdecode(data, cv2.IMREAD_COLOR)[:430])  # head and shoulders
     except ImportError:
         pass
     try:
         import skimage.data
 
-        faces.append(cv2.cvtColor(skimage.data.astronaut(), cv2.COLOR_RGB2BGR))
+        faces.append(cv2.cvtColor(skimage.data.astronaut()[:330, 50:420], cv2.COLOR_RGB2BGR))
     except ImportError:
         pass
     if not faces:
@@ -104,7 +105,6 @@ def _face_tile(face: np.ndarray, w: int, h: int, rng: np.random.Generator) -> np
     # slight vertical gradient, like a lit room
     grad = np.linspace(1.08, 0.9, h)[:, None, None]
     tile = np.clip(tile * grad, 0, 255).astype(np.uint8)
-    face = face[: int(face.shape[0] * 0.72)]  # head and shoulders, as a webcam frames them
     scale = h * rng.uniform(1.0, 1.12) / face.shape[0]
     fw, fh = max(1, int(face.shape[1] * scale)), max(1, int(face.shape[0] * scale))
     f = cv2.resize(face, (fw, fh), interpolation=cv2.INTER_AREA)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fer_desktop.evaluate import load_split
 from fer_desktop.labels import EMOTIONS, FACE_SIZE, NUM_CLASSES
 
 log = logging.getLogger(__name__)
@@ -49,33 +50,6 @@ class TrainConfig:
     max_train: int | None = None  # for quick tests on tiny data
     quantize: str = "int8"  # "int8" or "float32"
     notes: list[str] = field(default_factory=list)
-
-
-def load_npz(path: str | os.PathLike, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """Load ``x_<split>`` (N, 48, 48) uint8 and ``y_<split>`` (N,) integer labels from an ``.npz``.
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    KeyError
-        If the arrays for ``split`` are not in the file.
-    ValueError
-        If the shapes or label range are not FER-2013's.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"data file not found: {path}")
-    with np.load(path, allow_pickle=False) as data:
-        xk, yk = f"x_{split}", f"y_{split}"
-        if xk not in data or yk not in data:
-            raise KeyError(f"{path} has no arrays {xk!r}/{yk!r}; it has {sorted(data.files)}")
-        x, y = np.asarray(data[xk]), np.asarray(data[yk]).astype(np.int64)
-    if x.ndim != 3 or x.shape[1:] != (FACE_SIZE, FACE_SIZE) or len(x) != len(y):
-        raise ValueError(f"expected x (N,48,48) and y (N,), got {x.shape} and {y.shape}")
-    if len(y) and (y.min() < 0 or y.max() >= NUM_CLASSES):
-        raise ValueError(f"labels must be in 0..{NUM_CLASSES - 1}")
-    return x.astype(np.uint8), y
 
 
 def class_weights(y: np.ndarray) -> dict[int, float]:
@@ -228,7 +202,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
     Raises
     ------
     FileNotFoundError, KeyError, ValueError
-        From :func:`load_npz` for a missing or malformed data file.
+        From :func:`fer_desktop.evaluate.load_split` for a missing or malformed data file.
     """
     import keras
     import tensorflow as tf
@@ -239,8 +213,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
     work = out / f".{cfg.name}.work"
     work.mkdir(exist_ok=True)
 
-    x_tr, y_tr = load_npz(cfg.data, "train")
-    x_va, y_va = load_npz(cfg.data, "val")
+    x_tr, y_tr = load_split(cfg.data, "train")
+    x_va, y_va = load_split(cfg.data, "val")
     if cfg.max_train:
         x_tr, y_tr = x_tr[: cfg.max_train], y_tr[: cfg.max_train]
     train_ds, val_ds = make_datasets(cfg, x_tr, y_tr, x_va, y_va)

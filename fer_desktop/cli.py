@@ -1,0 +1,220 @@
+"""The ``fer-desktop`` command.
+
+``fer-desktop [--source SPEC] [--csv PATH]`` opens the window;
+``fer-desktop analyze INPUT... --out CSV`` analyses images, folders and videos headless;
+``fer-desktop evaluate DATA.npz --split NAME`` scores the shipped model;
+``fer-desktop train`` trains and exports the model (needs the ``train`` extra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+from pathlib import Path
+
+from fer_desktop import __version__
+from fer_desktop.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+
+log = logging.getLogger("fer_desktop")
+
+SOURCE_HELP = ("screen, screen:N, region:X,Y,W,H, camera:N, or a path to a video or image")
+
+
+def _fail(msg: str, code: int = 2) -> int:
+    print(f"fer-desktop: error: {msg}", file=sys.stderr)
+    return code
+
+
+def _expand_inputs(inputs: list[str]) -> tuple[list[Path], list[str]]:
+    """Files to analyse (folders expanded to their images and videos, sorted) and problems."""
+    files: list[Path] = []
+    problems: list[str] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            found = sorted(f for f in p.iterdir()
+                           if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES)
+            if not found:
+                problems.append(f"{p}: no images or videos in this folder")
+            files.extend(found)
+        elif p.exists():
+            files.append(p)
+        else:
+            problems.append(f"{p}: file not found")
+    return files, problems
+
+
+def run_analyze(args) -> int:
+    """``fer-desktop analyze``: the GUI's pipeline, headless, into the session CSV schema."""
+    from tqdm import tqdm
+
+    from fer_desktop.emotions import EmotionModel, ModelError
+    from fer_desktop.export import CsvSink, ExportError
+    from fer_desktop.pipeline import Analyzer
+    from fer_desktop.sources import SourceError, VideoSource, open_path
+
+    files, problems = _expand_inputs(args.inputs)
+    for p in problems:
+        print(f"skipped {p}", file=sys.stderr)
+    if not files:
+        return _fail("nothing to analyse")
+    try:
+        analyzer = Analyzer(EmotionModel(args.model, num_threads=args.threads),
+                            smoothing_s=args.smoothing)
+    except ModelError as exc:
+        return _fail(str(exc))
+
+    sources = []
+    for f in files:
+        try:
+            src = open_path(f)
+            src.open()
+        except SourceError as exc:
+            problems.append(str(exc))
+            print(f"skipped {exc}", file=sys.stderr)
+            continue
+        if isinstance(src, VideoSource):
+            src.step = 1 if args.rate <= 0 else max(1, round(src.fps / args.rate))
+        sources.append(src)
+    if not sources:
+        return _fail("none of the inputs could be read")
+
+    def n_frames(s) -> int:
+        return math.ceil(s.frame_count / s.step) if isinstance(s, VideoSource) else 1
+
+    try:
+        sink = CsvSink(args.out)
+    except ExportError as exc:
+        return _fail(str(exc))
+    frames = faces = 0
+    with sink, tqdm(total=sum(n_frames(s) for s in sources), unit="frame",
+                    disable=args.quiet, file=sys.stderr) as bar:
+        for src in sources:
+            analyzer.reset()
+            bar.set_postfix_str(src.label[-30:])
+            try:
+                while (frame := src.read()) is not None:
+                    result = analyzer.analyze(frame)
+                    sink.write(result)
+                    frames += 1
+                    faces += int(result.has_face.sum())
+                    bar.update(1)
+            except SourceError as exc:
+                problems.append(str(exc))
+                print(f"stopped {src.label}: {exc}", file=sys.stderr)
+            except ExportError as exc:
+                return _fail(str(exc))
+            finally:
+                src.close()
+    print(f"analysed {frames} frames from {len(sources)} files: {faces} faces, "
+          f"{sink.rows} rows -> {args.out}")
+    return 1 if problems else 0
+
+
+def run_evaluate(args) -> int:
+    """``fer-desktop evaluate``: JSON metrics of the runtime model on a labelled split."""
+    from fer_desktop.emotions import EmotionModel, ModelError
+    from fer_desktop.evaluate import evaluate
+
+    try:
+        model = EmotionModel(args.model, num_threads=args.threads)
+        report = evaluate(args.data, args.split, model, batch=args.batch)
+    except (ModelError, FileNotFoundError, KeyError, ValueError) as exc:
+        return _fail(str(exc).strip("'\""))
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def run_train(args) -> int:
+    """``fer-desktop train``: train and export the expression CNN (TensorFlow required)."""
+    try:
+        from fer_desktop.train import TrainConfig, train
+    except ImportError as exc:  # TensorFlow is an optional extra
+        return _fail(f"training needs TensorFlow ({exc}); install it with: uv sync --extra train")
+    cfg = TrainConfig(data=args.data, out_dir=args.out, name=args.name, epochs=args.epochs,
+                      batch_size=args.batch_size, lr=args.lr, width=args.width, seed=args.seed,
+                      device=args.device, quantize=args.quantize, max_train=args.max_train)
+    try:
+        metrics = train(cfg)
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        return _fail(str(exc).strip("'\""))
+    print(f"validation accuracy (Keras): {metrics['keras_val_accuracy']:.4f}")
+    return 0
+
+
+def run_gui(args) -> int:
+    """Open the window, optionally on a source and recording to a CSV."""
+    from fer_desktop.gui.app import run_gui as _run
+
+    return _run(args.source, args.csv, args.model)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``fer-desktop`` and its sub-commands."""
+    parser = argparse.ArgumentParser(
+        prog="fer-desktop",
+        description="Live facial-expression estimates for a screen-shared online class. "
+                    "Without a command, opens the window.")
+    parser.add_argument("--version", action="version", version=f"fer-desktop {__version__}")
+    parser.add_argument("--source", help=f"start on this source: {SOURCE_HELP}")
+    parser.add_argument("--csv", help="record the session to this CSV file")
+    parser.add_argument("--model", help="LiteRT model (default: the shipped one)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("analyze", help="analyse images, folders of images, or videos headless")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image, video or folder")
+    p.add_argument("--out", required=True, metavar="CSV", help="session CSV to write")
+    p.add_argument("--rate", type=float, default=2.0,
+                   help="analyses per second of video (0: every frame; default %(default)s)")
+    p.add_argument("--smoothing", type=float, default=1.5,
+                   help="smoothing time constant in seconds of video (0: none; default %(default)s)")
+    p.add_argument("--model", help="LiteRT model (default: the shipped one)")
+    p.add_argument("--threads", type=int, default=2, help="CPU threads for the model")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_analyze)
+
+    p = sub.add_parser("evaluate", help="accuracy of the runtime model on a labelled .npz split")
+    p.add_argument("data", help=".npz with x_NAME (N,48,48) uint8 and y_NAME (N,)")
+    p.add_argument("--split", default="val", help="NAME of the arrays (default %(default)s)")
+    p.add_argument("--model", help="LiteRT model (default: the shipped one)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--batch", type=int, default=49, help="faces per inference call")
+    p.set_defaults(func=run_evaluate)
+
+    p = sub.add_parser("train", help="train the expression CNN on FER-2013 and export it")
+    p.add_argument("--data", default="../shared/data/fer2013_train_val.npz",
+                   help="npz with x_train/y_train/x_val/y_val (default: %(default)s)")
+    p.add_argument("--out", default="models", help="output folder (default: %(default)s)")
+    p.add_argument("--name", default="fer_cnn", help="file stem of the outputs")
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
+    p.add_argument("--width", type=int, default=32, help="channels of the first stage")
+    p.add_argument("--seed", type=int, default=1337)
+    p.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto",
+                   help="gpu when there is one (auto), or force one")
+    p.add_argument("--quantize", choices=("int8", "float32"), default="int8")
+    p.add_argument("--max-train", type=int, default=None, help="use only the first N images")
+    p.set_defaults(func=run_train)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``fer-desktop`` console script; returns the process exit code."""
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if args.command is None:
+        return run_gui(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

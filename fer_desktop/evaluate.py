@@ -1,0 +1,101 @@
+"""Evaluate the runtime (LiteRT) model on a labelled ``.npz`` split, through the app's own
+inference path (:class:`fer_desktop.emotions.EmotionModel`, calibrated softmax)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from fer_desktop.emotions import EmotionModel
+from fer_desktop.labels import EMOTIONS, FACE_SIZE, NUM_CLASSES
+
+
+def load_split(path: str | Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """``x_<split>`` ``(N, 48, 48) uint8`` and ``y_<split>`` ``(N,) int64`` from an ``.npz``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    KeyError
+        If the split's arrays are missing.
+    ValueError
+        If the arrays do not have FER-2013's shapes and label range.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"data file not found: {path}")
+    with np.load(path, allow_pickle=False) as data:
+        xk, yk = f"x_{split}", f"y_{split}"
+        if xk not in data.files or yk not in data.files:
+            raise KeyError(f"{path.name} has no arrays {xk}/{yk} (it has {', '.join(data.files)})")
+        x, y = data[xk], data[yk].astype(np.int64)
+    if x.ndim != 3 or x.shape[1:] != (FACE_SIZE, FACE_SIZE) or len(x) != len(y):
+        raise ValueError(f"expected {xk} (N, 48, 48) and {yk} (N,), got {x.shape} and {y.shape}")
+    if len(y) and (y.min() < 0 or y.max() >= NUM_CLASSES):
+        raise ValueError(f"labels of {yk} must be in 0..{NUM_CLASSES - 1}")
+    return x.astype(np.uint8), y
+
+
+def classification_report(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
+    """Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix
+    (rows: true class, columns: predicted class, both in :data:`EMOTIONS` order)."""
+    cm = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
+    np.add.at(cm, (y_true, y_pred), 1)
+    tp = np.diag(cm).astype(np.float64)
+    prec = np.divide(tp, cm.sum(0), out=np.zeros_like(tp), where=cm.sum(0) > 0)
+    rec = np.divide(tp, cm.sum(1), out=np.zeros_like(tp), where=cm.sum(1) > 0)
+    f1 = np.divide(2 * prec * rec, prec + rec, out=np.zeros_like(tp), where=(prec + rec) > 0)
+    return {
+        "accuracy": float(tp.sum() / max(1, cm.sum())),
+        "macro_f1": float(f1.mean()),
+        "per_class": {e: {"precision": round(float(prec[i]), 4), "recall": round(float(rec[i]), 4),
+                          "f1": round(float(f1[i]), 4), "support": int(cm[i].sum())}
+                      for i, e in enumerate(EMOTIONS)},
+        "confusion_matrix": cm.tolist(),
+    }
+
+
+def evaluate(data: str | Path, split: str = "val", model: EmotionModel | None = None,
+             batch: int = 49) -> dict:
+    """Evaluate ``model`` (default: the shipped one) on a split; returns a JSON-ready dict with
+    the :func:`classification_report` plus ``ms_per_face`` (mean wall time per face of
+    :meth:`EmotionModel.predict` at ``batch`` faces per call) and ``ece`` (expected calibration
+    error, 15 equal-width confidence bins; Naeini et al. AAAI 2015)."""
+    x, y = load_split(data, split)
+    model = model or EmotionModel()
+    model.predict(x[:batch])  # warm-up: allocate tensors for this batch size
+    probs, t = [], 0.0
+    for i in range(0, len(x), batch):
+        t0 = time.perf_counter()
+        probs.append(model.predict(x[i:i + batch]))
+        t += time.perf_counter() - t0
+    p = np.concatenate(probs) if probs else np.zeros((0, NUM_CLASSES), np.float32)
+    report = classification_report(y, p.argmax(1))
+    return {
+        "model": str(model.path),
+        "split": split,
+        "n": int(len(y)),
+        **report,
+        "ece": expected_calibration_error(p, y),
+        "temperature": model.temperature,
+        "ms_per_face": round(1000 * t / max(1, len(x)), 4),
+        "batch": batch,
+    }
+
+
+def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 15) -> float:
+    """ECE of ``(n, 7)`` probabilities against ``(n,)`` labels, in [0, 1]."""
+    if len(y) == 0:
+        return 0.0
+    conf = probs.max(1)
+    correct = probs.argmax(1) == y
+    edges = np.linspace(0, 1, bins + 1)
+    ece = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        m = (conf > lo) & (conf <= hi)
+        if m.any():
+            ece += m.mean() * abs(correct[m].mean() - conf[m].mean())
+    return float(ece)

@@ -1,0 +1,6 @@
+"""The desktop GUI (PySide6 + pyqtgraph).
+
+Qt-free helpers (``palette``, ``capture``, ``session``, ``badges``, ``mood_history``) hold the
+state and logic; the ``qt_*`` modules are thin views and the analysis thread. Nothing here runs
+at import time; :func:`fer_desktop.gui.app.run_gui` starts the application.
+"""

@@ -1,0 +1,47 @@
+"""Start the GUI: :func:`run_gui` is what ``fer-desktop`` (no sub-command) calls."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from PySide6.QtWidgets import QApplication
+
+
+def run_gui(source: str | None = None, csv_path: str | os.PathLike | None = None,
+            model_path: str | os.PathLike | None = None, rate: float = 2.0) -> int:
+    """Open fer-desktop's window and run the Qt event loop until it is closed.
+
+    Parameters
+    ----------
+    source : str, optional
+        Source spec to start on (``screen``, ``screen:N``, ``region:X,Y,W,H``, ``camera:N``,
+        or a video/image path); nothing starts when omitted. A source that cannot be opened is
+        reported in the window, not raised.
+    csv_path : str or Path, optional
+        Session CSV; default an autosave file under the application data folder
+        (``.../fer-desktop/sessions/session-YYYYmmdd-HHMMSS.csv``).
+    model_path : str or Path, optional
+        Emotion model (``.tflite``); default the shipped ``models/fer_cnn.tflite``.
+    rate : float
+        Analyses per second.
+
+    Returns
+    -------
+    int
+        The application's exit code.
+    """
+    import pyqtgraph as pg
+
+    from fer_desktop.gui.qt_main_window import QtMainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("fer-desktop")
+    app.setOrganizationName("fer-desktop")
+    app.setApplicationDisplayName("fer-desktop")
+    pg.setConfigOptions(antialias=True)
+    window = QtMainWindow(model_path=model_path, csv_path=csv_path, rate=rate)
+    window.show()
+    if source:
+        window.start(source)
+    return app.exec()

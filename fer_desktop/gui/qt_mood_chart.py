@@ -1,0 +1,154 @@
+"""The class mood over the last minutes: a stacked area of the share of faces per expression."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from fer_desktop.gui.mood_history import MoodHistory
+from fer_desktop.gui.palette import EMOTION_COLOURS
+from fer_desktop.labels import EMOTIONS
+from fer_desktop.pipeline import FrameResult
+
+#: Bands from the bottom of the chart to the top: positive, neutral, then negative expressions.
+STACK_ORDER: tuple[str, ...] = ("happy", "surprise", "neutral", "sad", "fear", "disgust", "angry")
+_STACK_INDEX = np.array([EMOTIONS.index(e) for e in STACK_ORDER])
+
+
+class _MinutesAgoAxis(pg.AxisItem):
+    """Ticks in minutes before the newest sample: ``-5 ... -1 now``."""
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
+        return ["now" if abs(v) < 1e-9 else f"{v:g}" for v in values]
+
+
+class QtMoodChart(QWidget):
+    """Stacked area of :meth:`FrameResult.class_shares` over the last ``window_s`` seconds, x in
+    minutes before the newest sample, y in percent of the visible faces, with a legend in the
+    badge colours.
+
+    The curves and fills are created once; samples go into a :class:`MoodHistory` and the curves
+    are redrawn from preallocated buffers at most ``redraw_hz`` times per second.
+
+    Parameters
+    ----------
+    window_s : float
+        History shown, seconds.
+    redraw_hz : float
+        Most redraws per second.
+    parent : QWidget, optional
+    """
+
+    def __init__(self, window_s: float = 300.0, redraw_hz: float = 4.0,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.history = MoodHistory(window_s)
+        cap = self.history.capacity
+        self._x = np.zeros(cap, np.float64)
+        self._y = np.zeros((len(STACK_ORDER) + 1, cap), np.float64)  # row 0: the baseline
+        self._dirty = False
+
+        self.plot = pg.PlotWidget(background="w",
+                                  axisItems={"bottom": _MinutesAgoAxis("bottom")})
+        item = self.plot.getPlotItem()
+        item.setMouseEnabled(False, False)
+        item.hideButtons()
+        item.setMenuEnabled(False)
+        item.setXRange(-window_s / 60.0, 0.0, padding=0)
+        item.setYRange(0, 100, padding=0)
+        item.setLabel("bottom", "minutes")
+        item.setLabel("left", "% of faces")
+        item.getAxis("left").setTicks([[(v, f"{v}") for v in (0, 25, 50, 75, 100)]])
+        item.showGrid(x=True, y=False, alpha=0.25)
+        for name in ("left", "bottom"):
+            axis = item.getAxis(name)
+            axis.setTextPen("#303030")
+            axis.setPen("#808080")
+
+        self._baseline = pg.PlotCurveItem(pen=None)
+        item.addItem(self._baseline)
+        #: Top boundary of each band, in :data:`STACK_ORDER`; the last one is always at 100 %.
+        self.curves: list[pg.PlotCurveItem] = []
+        self.fills: list[pg.FillBetweenItem] = []
+        below = self._baseline
+        for emotion in STACK_ORDER:
+            curve = pg.PlotCurveItem(pen=pg.mkPen(255, 255, 255, 160, width=1))
+            fill = pg.FillBetweenItem(below, curve, brush=pg.mkBrush(EMOTION_COLOURS[emotion]))
+            item.addItem(fill)
+            item.addItem(curve)
+            self.curves.append(curve)
+            self.fills.append(fill)
+            below = curve
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self._make_legend())
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(max(1, round(1000 / redraw_hz)))
+        self._timer.timeout.connect(self._on_redraw_timer)
+        self._timer.start()
+
+    def _make_legend(self) -> QWidget:
+        """One swatch and name per expression, top band first, like the stack."""
+        legend = QWidget(self)
+        grid = QGridLayout(legend)
+        grid.setContentsMargins(4, 8, 8, 8)
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(4)
+        font = QFont(self.font())
+        font.setPixelSize(12)
+        for row, emotion in enumerate(reversed(STACK_ORDER)):
+            swatch = QLabel(legend)
+            swatch.setFixedSize(14, 14)
+            swatch.setStyleSheet(f"background: {EMOTION_COLOURS[emotion]};"
+                                 "border: 1px solid rgba(0,0,0,90); border-radius: 2px;")
+            name = QLabel(emotion, legend)
+            name.setFont(font)
+            grid.addWidget(swatch, row, 0)
+            grid.addWidget(name, row, 1)
+        grid.setRowStretch(len(STACK_ORDER), 1)
+        return legend
+
+    def add_result(self, result: FrameResult) -> None:
+        """Add the class shares of an analysed frame (at its capture time)."""
+        self.add_shares(result.timestamp, result.class_shares())
+
+    def add_shares(self, t: float, shares: np.ndarray) -> None:
+        """Add ``(7,)`` shares (fractions in :data:`EMOTIONS` order) observed at Unix time ``t``;
+        drawn at the next redraw."""
+        self.history.append(t, shares)
+        self._dirty = True
+
+    def clear(self) -> None:
+        """Forget the history (a new class)."""
+        self.history.clear()
+        self._dirty = True
+
+    def redraw(self) -> None:
+        """Update the curves from the history now."""
+        self._dirty = False
+        t, shares = self.history.view()
+        n = len(t)
+        x = self._x[:n]
+        if n:
+            np.subtract(t, t[-1], out=x)
+            x /= 60.0
+            np.cumsum(shares[:, _STACK_INDEX] * 100.0, axis=1, out=self._y[1:, :n].T)
+        for curve, y in zip([self._baseline, *self.curves], self._y[:, :n]):
+            curve.setData(x, y, skipFiniteCheck=True)
+
+    def _on_redraw_timer(self) -> None:
+        if self._dirty and self.isVisible():
+            self.redraw()
+
+    def curve_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(x (n,), tops (7, n))``: what the curves show (x in minutes, tops in percent)."""
+        x = self.curves[0].getData()[0]
+        tops = np.array([c.getData()[1] for c in self.curves]) if x is not None else None
+        return (np.zeros(0) if x is None else np.asarray(x),
+                np.zeros((len(self.curves), 0)) if tops is None else tops)

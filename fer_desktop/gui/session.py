@@ -1,0 +1,116 @@
+"""Qt-free pieces of a live session: the update the worker sends to the window, the preview
+downscaling, the analysis-rate monitor and the autosave file name."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from fer_desktop.cvutil import cv2
+from fer_desktop.pipeline import FrameResult
+
+#: Longest side of the preview image sent to the window, pixels.
+PREVIEW_MAX_SIDE = 1280
+
+
+@dataclass(frozen=True)
+class AnalysisUpdate:
+    """One analysed frame, as the worker hands it to the window.
+
+    Attributes
+    ----------
+    run_id : int
+        Id of the worker run that produced it (the window drops updates of older runs).
+    result : FrameResult
+        The analysis; ``result.image`` is ``None`` (the preview replaces it). Boxes are in
+        source-frame pixels.
+    preview : np.ndarray
+        ``(h, w, 3) uint8`` BGR, the frame downsized so that its long side is at most
+        :data:`PREVIEW_MAX_SIDE`.
+    scale : float
+        Preview pixels per source-frame pixel (``<= 1``): multiply boxes by it to draw them.
+    analyses_per_s : float
+        Recent analysis rate.
+    latency_s : float
+        Seconds from the frame's capture to the end of its analysis.
+    dropped : int
+        Frames the source delivered that were replaced before analysis (latest wins).
+    """
+
+    run_id: int
+    result: FrameResult
+    preview: np.ndarray
+    scale: float
+    analyses_per_s: float
+    latency_s: float
+    dropped: int = 0
+
+
+def make_preview(image: np.ndarray, max_side: int = PREVIEW_MAX_SIDE) -> tuple[np.ndarray, float]:
+    """Downsize ``image`` so that its long side is at most ``max_side``.
+
+    Parameters
+    ----------
+    image : np.ndarray
+        ``(H, W, 3) uint8`` BGR.
+    max_side : int
+        Longest side allowed, pixels.
+
+    Returns
+    -------
+    preview : np.ndarray
+        ``(h, w, 3) uint8`` BGR, C-contiguous; ``image`` itself when already small enough.
+    scale : float
+        ``w / W``, preview pixels per image pixel.
+    """
+    h, w = image.shape[:2]
+    long_side = max(h, w)
+    if long_side <= max_side:
+        return np.ascontiguousarray(image), 1.0
+    scale = max_side / long_side
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), size[0] / w
+
+
+class RateMonitor:
+    """Events per second over a sliding window of the last ``window_s`` seconds.
+
+    Parameters
+    ----------
+    window_s : float
+        Length of the window, seconds.
+    clock : callable
+        Monotonic clock, seconds (injectable for tests).
+    """
+
+    def __init__(self, window_s: float = 5.0, clock=time.monotonic):
+        self.window_s = float(window_s)
+        self._clock = clock
+        self._times: deque[float] = deque()
+
+    def tick(self) -> None:
+        """Record one event now."""
+        now = self._clock()
+        self._times.append(now)
+        while self._times and now - self._times[0] > self.window_s:
+            self._times.popleft()
+
+    @property
+    def rate(self) -> float:
+        """Events per second between the oldest and newest event of the window; 0 with fewer
+        than two events."""
+        if len(self._times) < 2:
+            return 0.0
+        span = self._times[-1] - self._times[0]
+        return (len(self._times) - 1) / span if span > 0 else 0.0
+
+
+def session_file_name(when: float | None = None) -> str:
+    """Autosave file name of a session started at Unix time ``when`` (default now):
+    ``session-YYYYmmdd-HHMMSS.csv``."""
+    moment = datetime.fromtimestamp(time.time() if when is None else when)
+    return moment.strftime("session-%Y%m%d-%H%M%S.csv")
