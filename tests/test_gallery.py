@@ -1,0 +1,80 @@
+"""Gallery tiles and faces on composed gallery screenshots of real faces."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fer_desktop.cvutil import cv2
+from fer_desktop.faces import FaceDetector, crop_faces
+from fer_desktop.gallery import find_tiles, sort_row_major
+from fer_desktop.synthetic import make_gallery
+
+
+@pytest.mark.parametrize("n", [1, 2, 4, 7, 9, 16, 25, 49])
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (2560, 1440)])
+def test_tile_count_and_boxes(faces, n, size):
+    img, truth = make_gallery(faces, n, size, empty=(n - 1,) if n > 2 else (), seed=n)
+    tiles = find_tiles(img)
+    assert tiles.grid
+    assert len(tiles) == n
+    assert np.abs(tiles.boxes - truth.tiles).max() <= 1
+
+
+def test_4k_gallery_is_searched_downscaled_but_boxes_are_in_frame_pixels(faces):
+    img, truth = make_gallery(faces, 12, (3840, 2160), seed=4)
+    tiles = find_tiles(img)
+    assert len(tiles) == 12
+    assert np.abs(tiles.boxes - truth.tiles).max() <= 3
+
+
+def test_gallery_without_window_chrome(faces):
+    img, truth = make_gallery(faces, 6, (1600, 900), chrome=False, seed=6)
+    tiles = find_tiles(img)
+    assert np.abs(tiles.boxes - truth.tiles).max() <= 1
+
+
+def test_webcam_frame_is_one_tile(faces):
+    frame = cv2.resize(faces[1], (1280, 720))
+    tiles = find_tiles(frame)
+    assert not tiles.grid
+    assert tiles.boxes.tolist() == [[0, 0, 1280, 720]]
+
+
+def test_blank_screen_is_one_tile_without_face():
+    frame = np.full((1080, 1920, 3), 30, np.uint8)
+    tiles = find_tiles(frame)
+    assert len(tiles) == 1
+    faces = FaceDetector().detect(frame[:, :, 0], tiles.boxes)
+    assert faces.tolist() == [[-1, -1, -1, -1]]
+
+
+def test_find_tiles_rejects_non_bgr():
+    with pytest.raises(ValueError, match="uint8"):
+        find_tiles(np.zeros((10, 10), np.float32))
+
+
+def test_row_major_order():
+    boxes = np.array([[300, 105, 100, 50], [0, 100, 100, 50], [150, 0, 100, 50], [0, 0, 100, 50]])
+    assert sort_row_major(boxes)[:, :2].tolist() == [[0, 0], [150, 0], [0, 100], [300, 105]]
+
+
+@pytest.mark.parametrize("n,size,empty", [(4, (1280, 720), (2,)), (9, (1920, 1080), (0, 5)),
+                                          (25, (1920, 1080), (3, 12, 24)),
+                                          (49, (1920, 1080), (10, 48))])
+def test_a_face_in_every_occupied_tile_and_none_in_empty_ones(faces, n, size, empty):
+    img, truth = make_gallery(faces, n, size, empty=empty, seed=n + 100)
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    boxes = FaceDetector().detect(gray, truth.tiles)
+    has = boxes[:, 2] > 0
+    assert has.tolist() == truth.occupied.tolist()
+    # every face lies inside its tile and is a plausible size for a webcam face
+    for (fx, fy, fw, fh), (tx, ty, tw, th) in zip(boxes[has], truth.tiles[has]):
+        assert tx <= fx and fx + fw <= tx + tw + 1 and ty <= fy and fy + fh <= ty + th + 1
+        assert 0.2 * th <= fh <= th
+
+
+def test_face_crops_are_48x48_grey_and_padded_at_the_border():
+    gray = np.arange(100 * 100, dtype=np.uint32).reshape(100, 100).astype(np.uint8)
+    crops = crop_faces(gray, np.array([[10, 10, 40, 40], [80, 80, 40, 30]]))
+    assert crops.shape == (2, 48, 48) and crops.dtype == np.uint8

@@ -1,0 +1,271 @@
+"""GUI tests with pytest-qt: the window on a synthetic gallery, errors, export, the worker's
+latest-wins capture, source switching and the region picker. Each test runs in a few seconds."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+
+from fer_desktop.cvutil import cv2
+from fer_desktop.export import CSV_COLUMNS, read_csv
+from fer_desktop.gui.app import run_gui
+from fer_desktop.gui.palette import EMOTION_COLOURS, NO_FACE_COLOUR
+from fer_desktop.gui.qt_main_window import QtMainWindow
+from fer_desktop.gui.qt_region_picker import QtRegionPicker
+from fer_desktop.gui.qt_worker import QtAnalysisWorker
+from fer_desktop.labels import EMOTIONS
+from fer_desktop.sources import FrameSource, SourceError, SourceKind
+from fer_desktop.synthetic import make_gallery
+
+WAIT_MS = 20_000  # first result: model load + one analysis, slow on a busy 2-core machine
+
+
+@pytest.fixture(scope="module")
+def gallery_image(faces) -> np.ndarray:
+    """A 9-tile 1280x720 gallery; tile 4 (the centre) has its camera off."""
+    image, truth = make_gallery(faces, 9, (1280, 720), empty=(4,))
+    assert truth.occupied.tolist() == [True] * 4 + [False] + [True] * 4
+    return image
+
+
+@pytest.fixture(scope="module")
+def gallery_png(gallery_image, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("gallery") / "gallery9.png"
+    cv2.imwrite(str(path), gallery_image)
+    return path
+
+
+@pytest.fixture
+def warnings(monkeypatch) -> list[tuple]:
+    """Modal warnings shown (recorded instead of blocking)."""
+    shown: list[tuple] = []
+
+    def fake_warning(parent, title, text, *args, **kwargs):
+        shown.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(fake_warning))
+    return shown
+
+
+@pytest.fixture
+def window(qtbot, model_path, tmp_path, warnings) -> QtMainWindow:
+    win = QtMainWindow(model_path=model_path, csv_path=tmp_path / "session.csv")
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+    assert not win.is_running
+
+
+def _wait_for_badges(qtbot, win: QtMainWindow, n: int) -> None:
+    qtbot.waitUntil(lambda: len(win.preview.badges) == n, timeout=WAIT_MS)
+
+
+def test_window_shows_badges_students_mood_and_records_csv(qtbot, window, gallery_png):
+    window.start(str(gallery_png))
+    assert window.is_running
+    _wait_for_badges(qtbot, window, 9)
+
+    badges = window.preview.badges
+    no_face = [b for b in badges if not b.has_face]
+    assert [b.tile_index for b in no_face] == [4]
+    assert no_face[0].text == "no face" and no_face[0].colour == NO_FACE_COLOUR
+    assert NO_FACE_COLOUR not in EMOTION_COLOURS.values()
+    for b in badges:
+        if b.has_face:
+            name, percent = b.text.split(" ")
+            assert name in EMOTIONS and percent.endswith("%")
+            assert b.colour == EMOTION_COLOURS[name]
+
+    rows = window.students.row_texts()
+    assert len(rows) == 9
+    assert rows[4] == ("Student 5", "no face", "–")
+    assert all(r[1] in EMOTIONS for i, r in enumerate(rows) if i != 4)
+
+    window.mood_chart.redraw()
+    x, tops = window.mood_chart.curve_data()
+    assert x.size >= 1 and tops.shape == (7, x.size)
+    assert np.all(np.diff(tops, axis=0) >= -1e-6)  # stacked: each band on the one below
+    np.testing.assert_allclose(tops[-1], 100.0, atol=1e-4)  # shares of the faces sum to 100 %
+    assert x[-1] == 0.0 and np.all(x <= 0)
+
+    stats = window.statusBar().findChildren(type(window._stats))
+    assert any("9 tiles · 8 faces" in label.text() for label in stats)
+
+    window.stop()
+    assert not window.is_running
+    rows = read_csv(window.session_csv)
+    assert rows and len(rows) % 9 == 0
+    assert list(rows[0]) == list(CSV_COLUMNS)
+    assert rows[4]["emotion"] == "" and rows[0]["emotion"] in EMOTIONS
+
+
+def test_missing_camera_is_reported_in_the_status_bar(qtbot, window):
+    window.start("camera:9")
+    qtbot.waitUntil(lambda: "Camera 9 is not available" in window.statusBar().currentMessage(),
+                    timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.is_running, timeout=5000)
+    assert "Traceback" not in window.statusBar().currentMessage()
+    assert window.start_action.text() == "Start"
+
+
+def test_export_to_an_unwritable_path_warns(qtbot, window, gallery_png, tmp_path, warnings,
+                                            monkeypatch):
+    window.start(str(gallery_png))
+    _wait_for_badges(qtbot, window, 9)
+    target = {"path": str(tmp_path / "no-such-folder" / "out.csv")}
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (target["path"], "CSV files (*.csv)")))
+
+    window.export_action.trigger()
+    assert len(warnings) == 1 and "Cannot export" in warnings[0][1]
+    assert "Cannot export" in window.statusBar().currentMessage()
+
+    target["path"] = str(tmp_path / "out.csv")
+    window.export_action.trigger()
+    assert len(warnings) == 1
+    exported = read_csv(target["path"])
+    assert exported and len(exported) % 9 == 0
+
+
+def test_switching_source_restarts_and_keeps_one_session_csv(qtbot, window, faces, gallery_png,
+                                                             tmp_path):
+    four, _ = make_gallery(faces, 4, (960, 540), seed=3)
+    four_png = tmp_path / "gallery4.png"
+    cv2.imwrite(str(four_png), four)
+    window.start(str(gallery_png))
+    _wait_for_badges(qtbot, window, 9)
+    first = window.worker
+    window.start(str(four_png))
+    assert first.isFinished() and window.is_running
+    _wait_for_badges(qtbot, window, 4)
+    assert window.students.rowCount() == 4
+    assert window.source_combo.currentText() == "gallery4.png"
+    window.stop()
+    sources = {row["source"] for row in read_csv(window.session_csv)}
+    assert sources == {"gallery9.png", "gallery4.png"}
+
+
+class _FlakyCamera(FrameSource):
+    """A camera delivering ``frames`` frames at ~30 fps, then unplugged."""
+
+    kind = SourceKind.CAMERA
+
+    def __init__(self, image: np.ndarray, frames: int):
+        super().__init__()
+        self._image, self._frames, self.opened = image, frames, False
+
+    @property
+    def label(self) -> str:
+        return "camera:7"
+
+    def open(self) -> None:
+        self.opened = True
+
+    def _grab(self):
+        if self._index >= self._frames:
+            raise SourceError("Camera 7 stopped sending video (was it unplugged?).")
+        time.sleep(1 / 30)
+        return self._image, self._index / 30
+
+
+def test_worker_keeps_latest_frame_and_stops_cleanly_when_camera_is_unplugged(
+        qtbot, model_path, gallery_image, tmp_path):
+    csv = tmp_path / "unplugged.csv"
+    worker = QtAnalysisWorker(lambda: _FlakyCamera(gallery_image, 30), model_path=model_path,
+                              rate=30, csv_path=csv)
+    updates, errors = [], []
+    worker.updated.connect(updates.append)
+    worker.errored.connect(errors.append)
+    with qtbot.waitSignal(worker.finished, timeout=WAIT_MS):
+        worker.start()
+    qtbot.waitUntil(lambda: bool(errors), timeout=2000)
+    assert errors == ["Camera 7 stopped sending video (was it unplugged?)."]
+    assert 1 <= len(updates) < 30  # analysis is slower than the camera: frames were dropped
+    assert updates[-1].dropped > 0
+    indices = [u.result.frame_index for u in updates]
+    assert indices == sorted(set(indices))
+    assert max(u.preview.shape[1] for u in updates) <= 1280
+    rows = read_csv(csv)  # kept, complete rows
+    assert len(rows) == 9 * worker.frames_analysed
+    worker.stop()  # after the end: returns at once
+
+
+def test_worker_scales_large_frames_for_the_preview(qtbot, model_path, faces):
+    big, _ = make_gallery(faces, 4, (2560, 1440), seed=5)
+
+    class Still(_FlakyCamera):
+        kind = SourceKind.IMAGE
+
+    worker = QtAnalysisWorker(lambda: Still(big, 10**6), model_path=model_path, rate=5)
+    with qtbot.waitSignal(worker.updated, timeout=WAIT_MS) as blocker:
+        worker.start()
+    worker.stop()
+    assert worker.isFinished()
+    update = blocker.args[0]
+    assert update.preview.shape == (720, 1280, 3) and update.scale == pytest.approx(0.5)
+    assert update.result.image is None and update.result.frame_size == (2560, 1440)
+
+
+def test_region_picker_returns_screen_pixels(qtbot):
+    shot = np.full((1080, 1920, 3), 90, np.uint8)
+    monitor = {"left": 1920, "top": 0, "width": 1920, "height": 1080}
+    dialog = QtRegionPicker(monitor, screenshot=shot)
+    qtbot.addWidget(dialog)
+    dialog.resize(1000, 700)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    canvas = dialog.canvas
+    r = canvas.image_rect()
+    k = r.width() / 1920
+
+    def at(x, y):
+        return QPoint(round(r.left() + x * k), round(r.top() + y * k))
+
+    assert dialog.region() is None
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=at(200, 100))
+    qtbot.mouseMove(canvas, at(1000, 600))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=at(1000, 600))
+    x, y, w, h = dialog.region()
+    tol = 2 / k
+    assert abs(x - (1920 + 200)) <= tol and abs(y - 100) <= tol
+    assert abs(w - 800) <= tol and abs(h - 500) <= tol
+
+
+def test_session_autosaves_under_app_data(qtbot, model_path, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    win = QtMainWindow(model_path=model_path)
+    qtbot.addWidget(win)
+    assert win.session_csv.parent.name == "sessions"
+    assert win.session_csv.is_relative_to(tmp_path)
+    assert win.session_csv.name.startswith("session-") and win.session_csv.suffix == ".csv"
+
+
+def test_run_gui_shows_source_errors_instead_of_raising(qtbot, model_path, tmp_path):
+    seen = []
+
+    def close_all():
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, QtMainWindow):
+                seen.append(widget.statusBar().currentMessage())
+        for widget in QApplication.topLevelWidgets():
+            widget.close()
+
+    def poll():
+        wins = [w for w in QApplication.topLevelWidgets() if isinstance(w, QtMainWindow)]
+        if wins and "File not found" in wins[0].statusBar().currentMessage():
+            close_all()
+        else:
+            QTimer.singleShot(100, poll)
+
+    QTimer.singleShot(100, poll)
+    QTimer.singleShot(WAIT_MS, close_all)  # safety net
+    code = run_gui(str(tmp_path / "missing.mp4"), str(tmp_path / "s.csv"), str(model_path))
+    assert code == 0
+    assert seen and "File not found" in seen[0]
