@@ -5,11 +5,12 @@ with thin gaps (Zoom, Meet and Teams all draw it so), often with a partial, cent
 the meeting window's title bar and toolbars around it. The method:
 
 1. take the most frequent colours of the frame as candidate background colours;
-2. for each candidate, mask the pixels within ``tolerance`` of it, open the complementary mask
+2. for each candidate, mask the pixels within ``tolerance`` of it, in colour and, separately, in
+   the median-filtered grey frame (compressed video spoils colours near edges), open the complementary mask
    (3x3) to cut compression bridges across the gaps, and take its connected components;
 3. keep components shaped like a tile (aspect 1.15..2.4, at least 64x36 pixels, mostly
    non-background) and group them by size; the largest group of equal-sized tiles is the grid;
-4. the candidate colour giving the largest grid wins.
+4. the candidate giving the largest grid wins.
 
 A frame with no grid (a webcam picture) is one tile covering the whole frame.
 """
@@ -39,7 +40,7 @@ class Tiles:
     grid : bool
         True when a gallery grid was found; False when the whole frame is the only tile.
     background : tuple of int or None
-        BGR background colour of the gallery, when a grid was found.
+        BGR colour of the gallery background, when a grid was found.
     """
 
     boxes: np.ndarray
@@ -55,18 +56,37 @@ class Tiles:
 
 
 def _candidate_colours(img: np.ndarray, k: int) -> list[tuple[int, int, int]]:
-    sample = img[::4, ::4].reshape(-1, 3).astype(np.int32)
-    packed = (sample[:, 0] << 16) | (sample[:, 1] << 8) | sample[:, 2]
+    """The ``k`` most frequent BGR colours (buckets of 8 levels per channel, each represented by
+    its median), skipping colours that cover under 2 % of the frame."""
+    sample = img[::4, ::4].reshape(-1, 3)
+    q = (sample >> 3).astype(np.int32)
+    packed = (q[:, 0] << 10) | (q[:, 1] << 5) | q[:, 2]
     values, counts = np.unique(packed, return_counts=True)
-    order = np.argsort(counts)[::-1][:k]
-    total = len(packed)
     out = []
-    for i in order:
-        if counts[i] < 0.02 * total:  # a gallery background is never this rare
+    for i in np.argsort(counts)[::-1][:k]:
+        if counts[i] < 0.02 * len(packed):
             break
-        v = int(values[i])
-        out.append(((v >> 16) & 255, (v >> 8) & 255, v & 255))
+        out.append(tuple(int(v) for v in np.median(sample[packed == values[i]], axis=0)))
     return out
+
+
+def _background_masks(img: np.ndarray, k: int, tolerance: int):
+    """Yield ``(background_mask, colour, priority)`` for each candidate background; colour
+    masks (priority 1) are exact on lossless screen captures and win ties.
+
+    Two kinds of candidate: a BGR colour (separates a dark-blue sweater from a black background)
+    and a grey level of the median-filtered (3x3) grey frame (resists the chroma bleeding and
+    ringing of compressed screen-share video, which can bridge a thin gap in colour).
+    """
+    colours = _candidate_colours(img, k)
+    for colour in colours:
+        lo = np.array([max(0, c - tolerance) for c in colour], np.uint8)
+        hi = np.array([min(255, c + tolerance) for c in colour], np.uint8)
+        yield cv2.inRange(img, lo, hi), colour, 1
+    gray = cv2.medianBlur(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), 3)
+    for colour in colours:
+        level = int(round(0.114 * colour[0] + 0.587 * colour[1] + 0.299 * colour[2]))
+        yield cv2.inRange(gray, max(0, level - tolerance), min(255, level + tolerance)), colour, 0
 
 
 def _group_equal_sizes(boxes: np.ndarray, rel_tol: float = 0.04) -> np.ndarray:
@@ -101,7 +121,7 @@ def sort_row_major(boxes: np.ndarray) -> np.ndarray:
     return boxes[flat]
 
 
-def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 1920,
+def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
                n_colours: int = 3) -> Tiles:
     """Find the gallery tiles of a BGR frame.
 
@@ -110,13 +130,13 @@ def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 1920,
     image : np.ndarray
         ``(H, W, 3) uint8`` BGR frame.
     tolerance : int
-        Largest per-channel difference (grey levels) from the background colour that still
-        counts as background.
+        Largest difference (grey levels) from the background level that still counts as
+        background.
     max_side : int
         Frames whose long side is larger (4K screens) are searched at this size; the boxes are
         returned in the original frame's pixels.
     n_colours : int
-        How many of the most frequent colours to try as the background.
+        How many of the most frequent colours and grey levels to try as the background.
 
     Returns
     -------
@@ -136,11 +156,9 @@ def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 1920,
                                                 interpolation=cv2.INTER_AREA)
     h, w = img.shape[:2]
     kernel = np.ones((3, 3), np.uint8)
-    best: tuple[tuple[int, int], np.ndarray, tuple[int, int, int]] | None = None
-    for colour in _candidate_colours(img, n_colours):
-        lo = np.array([max(0, c - tolerance) for c in colour], np.uint8)
-        hi = np.array([min(255, c + tolerance) for c in colour], np.uint8)
-        fg = cv2.bitwise_not(cv2.inRange(img, lo, hi))
+    best: tuple[tuple[int, int, int], np.ndarray, tuple[int, int, int]] | None = None
+    for bg, colour, priority in _background_masks(img, n_colours, tolerance):
+        fg = cv2.bitwise_not(bg)
         fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, kernel)
         n, _, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=4)
         if n <= 1:
@@ -159,7 +177,7 @@ def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 1920,
         # a lone tile must be a substantial part of the frame to count as a gallery
         if len(group) == 1 and group[0, 2] * group[0, 3] < 0.08 * w * h:
             continue
-        key = (len(group), int(group[:, 2].astype(np.int64) @ group[:, 3]))
+        key = (len(group), priority, int(group[:, 2].astype(np.int64) @ group[:, 3]))
         if best is None or key > best[0]:
             best = (key, group, colour)
     if best is None:

@@ -110,9 +110,9 @@ def test_missing_camera_is_reported_in_the_status_bar(qtbot, window):
     window.start("camera:9")
     qtbot.waitUntil(lambda: "Camera 9 is not available" in window.statusBar().currentMessage(),
                     timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: not window.is_running, timeout=5000)
+    qtbot.waitUntil(lambda: window.start_action.text() == "Start", timeout=5000)
+    assert not window.is_running
     assert "Traceback" not in window.statusBar().currentMessage()
-    assert window.start_action.text() == "Start"
 
 
 def test_export_to_an_unwritable_path_warns(qtbot, window, gallery_png, tmp_path, warnings,

@@ -84,9 +84,9 @@ def test_cli_analyze_image(model_path, gallery9, tmp_path, capsys):
 
 def test_cli_analyze_video_and_folder(model_path, faces, tmp_path):
     video = tmp_path / "lesson.avi"
-    frames = [make_gallery(faces, 4, (640, 360), empty=(3,), seed=s)[0] for s in range(3)]
-    truth = make_gallery(faces, 4, (640, 360), empty=(3,), seed=0)[1]
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (640, 360))
+    frames = [make_gallery(faces, 4, (1280, 720), empty=(3,), seed=s)[0] for s in range(3)]
+    truth = make_gallery(faces, 4, (1280, 720), empty=(3,), seed=0)[1]
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (1280, 720))
     for i in range(20):  # 2 s at 10 frames per second
         writer.write(frames[i % 3])
     writer.release()

@@ -106,12 +106,12 @@ class CaptureThread(threading.Thread):
         super().__init__(name=f"capture {source.label}", daemon=True)
         self._source = source
         self._slot = slot
-        self._stop = threading.Event()
+        self._stop_requested = threading.Event()
 
     def run(self) -> None:
         try:
             self._source.open()
-            while not self._stop.is_set():
+            while not self._stop_requested.is_set():
                 frame = self._source.read()
                 if frame is None:
                     self._slot.end()
@@ -127,7 +127,7 @@ class CaptureThread(threading.Thread):
 
     def stop(self, timeout: float = 2.0) -> None:
         """Ask the thread to finish and wait for it up to ``timeout`` seconds."""
-        self._stop.set()
+        self._stop_requested.set()
         if self.is_alive():
             self.join(timeout)
 

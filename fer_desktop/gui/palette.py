@@ -7,7 +7,6 @@ neutral grey that is not part of it. Qt-free: colours are ``#rrggbb`` strings.
 
 from __future__ import annotations
 
-from fer_desktop.labels import EMOTIONS
 
 #: Badge / chart colour of each expression, Okabe-Ito.
 EMOTION_COLOURS: dict[str, str] = {

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QWidget
 
 from fer_desktop.gui.mood_history import MoodHistory
 from fer_desktop.gui.palette import EMOTION_COLOURS
@@ -18,17 +20,10 @@ STACK_ORDER: tuple[str, ...] = ("happy", "surprise", "neutral", "sad", "fear", "
 _STACK_INDEX = np.array([EMOTIONS.index(e) for e in STACK_ORDER])
 
 
-class _MinutesAgoAxis(pg.AxisItem):
-    """Ticks in minutes before the newest sample: ``-5 ... -1 now``."""
-
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
-        return ["now" if abs(v) < 1e-9 else f"{v:g}" for v in values]
-
-
 class QtMoodChart(QWidget):
-    """Stacked area of :meth:`FrameResult.class_shares` over the last ``window_s`` seconds, x in
-    minutes before the newest sample, y in percent of the visible faces, with a legend in the
-    badge colours.
+    """Stacked area of :meth:`FrameResult.class_shares` over the last ``window_s`` seconds (the
+    x axis grows minute by minute up to it): x in minutes before the newest sample, y in percent
+    of the visible faces, and a legend in the badge colours with the latest share of each.
 
     The curves and fills are created once; samples go into a :class:`MoodHistory` and the curves
     are redrawn from preallocated buffers at most ``redraw_hz`` times per second.
@@ -51,18 +46,17 @@ class QtMoodChart(QWidget):
         self._y = np.zeros((len(STACK_ORDER) + 1, cap), np.float64)  # row 0: the baseline
         self._dirty = False
 
-        self.plot = pg.PlotWidget(background="w",
-                                  axisItems={"bottom": _MinutesAgoAxis("bottom")})
+        self.plot = pg.PlotWidget(background="w")
         item = self.plot.getPlotItem()
         item.setMouseEnabled(False, False)
         item.hideButtons()
         item.setMenuEnabled(False)
-        item.setXRange(-window_s / 60.0, 0.0, padding=0)
         item.setYRange(0, 100, padding=0)
-        item.setLabel("bottom", "minutes")
-        item.setLabel("left", "% of faces")
+        item.setContentsMargins(2, 8, 14, 2)  # room for the "now" tick label
+        item.setLabel("bottom", "minutes", color="#303030")
+        item.setLabel("left", "% of faces", color="#303030")
+        item.getAxis("bottom").setStyle(hideOverlappingLabels=20)
         item.getAxis("left").setTicks([[(v, f"{v}") for v in (0, 25, 50, 75, 100)]])
-        item.showGrid(x=True, y=False, alpha=0.25)
         for name in ("left", "bottom"):
             axis = item.getAxis(name)
             axis.setTextPen("#303030")
@@ -83,6 +77,11 @@ class QtMoodChart(QWidget):
             self.fills.append(fill)
             below = curve
 
+        self._span_min = 0
+        self._set_span(1)
+        #: Latest share per expression, shown in the legend.
+        self.legend_values: dict[str, QLabel] = {}
+
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot, 1)
@@ -94,7 +93,7 @@ class QtMoodChart(QWidget):
         self._timer.start()
 
     def _make_legend(self) -> QWidget:
-        """One swatch and name per expression, top band first, like the stack."""
+        """One swatch, name and latest share per expression, top band first, like the stack."""
         legend = QWidget(self)
         grid = QGridLayout(legend)
         grid.setContentsMargins(4, 8, 8, 8)
@@ -109,8 +108,14 @@ class QtMoodChart(QWidget):
                                  "border: 1px solid rgba(0,0,0,90); border-radius: 2px;")
             name = QLabel(emotion, legend)
             name.setFont(font)
+            value = QLabel("", legend)
+            value.setFont(font)
+            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            value.setMinimumWidth(QFontMetrics(font).horizontalAdvance("100%"))
+            self.legend_values[emotion] = value
             grid.addWidget(swatch, row, 0)
             grid.addWidget(name, row, 1)
+            grid.addWidget(value, row, 2)
         grid.setRowStretch(len(STACK_ORDER), 1)
         return legend
 
@@ -129,18 +134,36 @@ class QtMoodChart(QWidget):
         self.history.clear()
         self._dirty = True
 
+    def _set_span(self, minutes: int) -> None:
+        """Show the last ``minutes`` minutes, with a tick per minute and per half minute."""
+        if minutes == self._span_min:
+            return
+        self._span_min = minutes
+        item = self.plot.getPlotItem()
+        item.setXRange(-minutes, 0.0, padding=0.02)
+        major = [(-m, f"-{m}" if m else "now") for m in range(minutes, -1, -1)]
+        minor = [(-m - 0.5, f"-{m + 0.5:g}" if minutes <= 2 else "") for m in range(minutes)]
+        item.getAxis("bottom").setTicks([major, minor])
+
     def redraw(self) -> None:
-        """Update the curves from the history now."""
+        """Update the curves from the history now. The x axis grows with the session, from one
+        minute up to the whole window."""
         self._dirty = False
         t, shares = self.history.view()
         n = len(t)
         x = self._x[:n]
+        longest = max(1, math.ceil(self.history.window_s / 60))
+        self._set_span(min(longest, max(1, math.ceil((t[-1] - t[0]) / 60 + 1e-6))) if n else 1)
         if n:
             np.subtract(t, t[-1], out=x)
             x /= 60.0
             np.cumsum(shares[:, _STACK_INDEX] * 100.0, axis=1, out=self._y[1:, :n].T)
         for curve, y in zip([self._baseline, *self.curves], self._y[:, :n]):
             curve.setData(x, y, skipFiniteCheck=True)
+        latest = shares[-1] if n else None
+        for emotion, label in self.legend_values.items():
+            label.setText("" if latest is None or latest.sum() == 0 else
+                          f"{round(100 * float(latest[EMOTIONS.index(emotion)]))}%")
 
     def _on_redraw_timer(self) -> None:
         if self._dirty and self.isVisible():

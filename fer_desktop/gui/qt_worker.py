@@ -82,7 +82,7 @@ class QtAnalysisWorker(QThread):
         self.run_id = run_id
         self._rate = self._clamp_rate(rate)
         self._rate_lock = threading.Lock()
-        self._stop = threading.Event()
+        self._stop_requested = threading.Event()
         self._reader = None
         #: CSV rows written so far (read after the thread finished).
         self.rows_written = 0
@@ -107,7 +107,7 @@ class QtAnalysisWorker(QThread):
     def stop(self) -> None:
         """Ask the run to finish and wait until it has (at most one analysis); never
         terminates the thread. Safe to call before start and after the end."""
-        self._stop.set()
+        self._stop_requested.set()
         reader = self._reader
         if reader is not None:
             reader.wake()
@@ -123,7 +123,7 @@ class QtAnalysisWorker(QThread):
         try:
             source = self._make_source()
             analyzer = Analyzer(EmotionModel(self.model_path), keep_image=True)
-            if self._stop.is_set():
+            if self._stop_requested.is_set():
                 return
             self._reader = reader = open_reader(source)
             try:
@@ -144,9 +144,9 @@ class QtAnalysisWorker(QThread):
         """Analyse until stopped or the source ends. Source, model and CSV errors propagate."""
         rate = RateMonitor()
         due = time.monotonic()
-        while not self._stop.is_set():
+        while not self._stop_requested.is_set():
             wait = due - time.monotonic()
-            if wait > 0 and self._stop.wait(wait):
+            if wait > 0 and self._stop_requested.wait(wait):
                 break
             frame = reader.take(timeout=0.5)
             if frame is None:
