@@ -27,9 +27,9 @@ pids+=($!)
 sleep 1
 export DISPLAY=$DISPLAY_NUM QT_QPA_PLATFORM=xcb
 
-uv run python scripts/screenshot.py gallery "$tmp/gallery.png"
-uv run python scripts/screenshot.py show "$tmp/gallery.png" &
+uv run --group dev python scripts/screenshot.py gallery "$tmp/gallery.png"
+uv run --group dev python scripts/screenshot.py show "$tmp/gallery.png" &
 pids+=($!)
 sleep 2
-uv run python scripts/screenshot.py app --out "$OUT" --seconds "$SECONDS_RUN" ${MODEL:+--model "$MODEL"}
+uv run --group dev python scripts/screenshot.py app --out "$OUT" --seconds "$SECONDS_RUN" ${MODEL:+--model "$MODEL"}
 rm -f "$OUT/screenshot-session.csv"

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
+
+
+def _icon_path() -> Path | None:
+    here = Path(__file__).resolve().parents[1]
+    for cand in (here.parent / "resources", here / "resources", Path(sys.prefix) / "resources"):
+        if (cand / "fer-desktop.png").is_file():
+            return cand / "fer-desktop.png"
+    return None
 
 
 def run_gui(source: str | None = None, csv_path: str | os.PathLike | None = None,
@@ -39,6 +49,8 @@ def run_gui(source: str | None = None, csv_path: str | os.PathLike | None = None
     app.setApplicationName("fer-desktop")
     app.setOrganizationName("fer-desktop")
     app.setApplicationDisplayName("fer-desktop")
+    if (icon := _icon_path()) is not None:
+        app.setWindowIcon(QIcon(str(icon)))
     pg.setConfigOptions(antialias=True)
     window = QtMainWindow(model_path=model_path, csv_path=csv_path, rate=rate)
     window.show()
