@@ -99,3 +99,34 @@ def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 15)
         if m.any():
             ece += m.mean() * abs(correct[m].mean() - conf[m].mean())
     return float(ece)
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray, lo: float = 0.05, hi: float = 20.0) -> float:
+    """Temperature ``T`` minimising the negative log-likelihood of ``softmax(logits / T)`` on
+    ``(n, 7)`` logits and ``(n,)`` labels (temperature scaling, Guo et al. ICML 2017).
+
+    A golden-section search on ``log T`` (the NLL is unimodal in ``T``); returns a float in
+    ``[lo, hi]``.
+    """
+    z = np.asarray(logits, np.float64)
+    y = np.asarray(y, np.int64)
+
+    def nll(log_t: float) -> float:
+        s = z / np.exp(log_t)
+        s = s - s.max(1, keepdims=True)
+        return float(np.mean(np.log(np.exp(s).sum(1)) - s[np.arange(len(y)), y]))
+
+    a, b = np.log(lo), np.log(hi)
+    g = (np.sqrt(5) - 1) / 2
+    c, d = b - g * (b - a), a + g * (b - a)
+    fc, fd = nll(c), nll(d)
+    for _ in range(60):
+        if fc < fd:
+            b, d, fd = d, c, fc
+            c = b - g * (b - a)
+            fc = nll(c)
+        else:
+            a, c, fc = c, d, fd
+            d = a + g * (b - a)
+            fd = nll(d)
+    return float(np.exp((a + b) / 2))

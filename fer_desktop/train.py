@@ -251,8 +251,10 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
     _save_inference(model, keras_path, cfg)
     tflite_path = out / f"{cfg.name}.tflite"
     export_litert(model, tflite_path, x_tr, quantize=cfg.quantize, seed=cfg.seed)
+    calib = calibrate(tflite_path, x_va, y_va)
     metrics = {
         "name": cfg.name,
+        **calib,
         "params": int(model.count_params()),
         "keras_val_accuracy": keras_acc,
         "train_seconds_last_run": round(train_s, 1),
@@ -263,6 +265,24 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
     (out / f"{cfg.name}.metrics.json").write_text(json.dumps(metrics, indent=2))
     log.info("Keras validation accuracy %.4f; wrote %s and %s", keras_acc, keras_path, tflite_path)
     return metrics
+
+
+def calibrate(tflite_path: str | os.PathLike, x_val: np.ndarray, y_val: np.ndarray) -> dict:
+    """Fit the softmax temperature of the exported runtime model on the validation split and
+    report its accuracy and expected calibration error before and after (the app divides the
+    logits by ``temperature``; see :mod:`fer_desktop.emotions`)."""
+    from fer_desktop.emotions import EmotionModel, softmax
+    from fer_desktop.evaluate import expected_calibration_error, fit_temperature
+
+    model = EmotionModel(tflite_path, temperature=1.0)
+    logits = np.concatenate([model.logits(x_val[i:i + 256]) for i in range(0, len(x_val), 256)])
+    t = fit_temperature(logits, y_val)
+    return {
+        "runtime_val_accuracy": float((logits.argmax(1) == y_val).mean()),
+        "temperature": round(t, 4),
+        "val_ece_before": round(expected_calibration_error(softmax(logits), y_val), 4),
+        "val_ece_after": round(expected_calibration_error(softmax(logits, t), y_val), 4),
+    }
 
 
 def _save_inference(model, path: Path, cfg: TrainConfig) -> None:

@@ -79,3 +79,15 @@ def test_smoother_damps_flicker_and_follows_a_lasting_change():
     np.testing.assert_allclose(out.sum(), 1.0, atol=1e-5)
     nan = np.full((1, 7), np.nan, np.float32)
     assert np.isnan(sm.update([0], nan, 5.5)).all()
+
+
+def test_temperature_fit_recovers_the_temperature_that_generated_the_labels():
+    from fer_desktop.evaluate import expected_calibration_error, fit_temperature
+
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 3, (20000, 7))
+    p = softmax(z, 2.5)
+    y = np.array([rng.choice(7, p=row / row.sum()) for row in p.astype(np.float64)])
+    t = fit_temperature(z, y)
+    assert t == pytest.approx(2.5, rel=0.05)
+    assert expected_calibration_error(softmax(z, t), y) < expected_calibration_error(softmax(z), y)
