@@ -163,3 +163,15 @@ def test_evaluate_prints_json_metrics(model_path, faces, tmp_path, capsys):
     assert report["accuracy"] == pytest.approx(np.trace(cm) / cm.sum())
     assert set(report["per_class"]) == set(EMOTIONS)
     assert report["ms_per_face"] > 0
+
+
+def test_cli_finds_all_25_tiles_and_faces_of_a_1080p_gallery(model_path, faces, tmp_path, capsys):
+    img, truth = make_gallery(faces, 25, (1920, 1080), seed=25)
+    shot = tmp_path / "zoom-25.png"
+    cv2.imwrite(str(shot), img)
+    out = tmp_path / "out.csv"
+    assert main(["analyze", str(shot), "--out", str(out), "--model", str(model_path), "-q"]) == 0
+    rows = read_csv(out)
+    _check_rows(rows, truth, "zoom-25.png")
+    assert sum(r["emotion"] != "" for r in rows) == 25
+    assert "25 faces, 25 rows" in capsys.readouterr().out
