@@ -87,6 +87,30 @@ class FrameResult:
         return shares / len(tops) if tops else shares
 
 
+def _thumb(gray: np.ndarray, box, size: tuple[int, int]) -> np.ndarray:
+    """A small float32 grey thumbnail of ``box`` (xywh) for cheap change detection."""
+    x, y, w, h = (int(v) for v in box)
+    crop = gray[max(0, y):y + h, max(0, x):x + w]
+    if crop.size == 0:
+        return np.zeros(size[::-1], np.float32)
+    return cv2.resize(crop, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+class _ReuseCache:
+    """What a live analysis may reuse from earlier frames: the tiles while the gallery looks the
+    same, and each tile's face box while the tile looks the same (Haar is most of the cost)."""
+
+    def __init__(self) -> None:
+        self.tiles = None
+        self.frame_shape: tuple | None = None
+        self.layout: np.ndarray | None = None
+        self.tiles_t = -np.inf
+        self.faces: dict[tuple, tuple[np.ndarray, np.ndarray, float]] = {}
+
+    def clear(self) -> None:
+        self.__init__()
+
+
 class Analyzer:
     """Frames in, :class:`FrameResult` out: the whole pipeline, created once and reused.
 
@@ -100,6 +124,11 @@ class Analyzer:
         Time constant of the per-student smoothing, seconds (0: none).
     keep_image : bool
         Keep the frame in the result (for a preview).
+    reuse : bool
+        Between frames of one source, keep the tiles while a 64x36 grey thumbnail of the frame
+        changes by less than ``change_levels`` on average (at most ``tiles_every_s``), and keep
+        a tile's face box while its 32x18 thumbnail changes by less than that (at most
+        ``faces_every_s``). Emotions are always computed afresh.
 
     Raises
     ------
@@ -108,35 +137,83 @@ class Analyzer:
     """
 
     def __init__(self, model: EmotionModel | None = None, detector: FaceDetector | None = None,
-                 smoothing_s: float = 1.5, keep_image: bool = False):
+                 smoothing_s: float = 1.5, keep_image: bool = False, reuse: bool = True,
+                 tiles_every_s: float = 5.0, faces_every_s: float = 2.0,
+                 change_levels: float = 6.0):
         self.model = model or EmotionModel()
         self.detector = detector or FaceDetector()
         self.smoother = ProbabilitySmoother(smoothing_s)
         self.keep_image = keep_image
+        self.reuse = reuse
+        self.tiles_every_s = tiles_every_s
+        self.faces_every_s = faces_every_s
+        self.change_levels = change_levels
+        self._cache = _ReuseCache()
         self._source: str | None = None
 
     def reset(self) -> None:
-        """Forget the smoothing state (called automatically when the source changes)."""
+        """Forget the smoothing state and reused boxes (automatic when the source changes)."""
         self.smoother.reset()
+        self._cache.clear()
 
-    def analyze_image(self, image: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray, np.ndarray,
-                                                        dict]:
+    def _tiles(self, image: np.ndarray, gray: np.ndarray, now: float | None):
+        c = self._cache
+        if now is None:
+            return find_tiles(image), False
+        layout = cv2.resize(gray, (64, 36), interpolation=cv2.INTER_AREA).astype(np.float32)
+        if (c.tiles is not None and c.layout is not None and c.layout.shape == layout.shape
+                and now - c.tiles_t < self.tiles_every_s and now >= c.tiles_t
+                and float(np.abs(layout - c.layout).mean()) < self.change_levels
+                and c.frame_shape == gray.shape):
+            return c.tiles, True
+        c.tiles, c.layout, c.tiles_t, c.frame_shape = find_tiles(image), layout, now, gray.shape
+        return c.tiles, False
+
+    def _faces(self, gray: np.ndarray, tiles: np.ndarray, now: float | None):
+        if now is None:
+            return self.detector.detect(gray, tiles), len(tiles)
+        c = self._cache
+        out = np.empty((len(tiles), 4), np.int32)
+        fresh: dict[tuple, tuple[np.ndarray, np.ndarray, float]] = {}
+        detected = 0
+        for i, tile in enumerate(tiles):
+            key = tuple(int(v) for v in tile)
+            thumb = _thumb(gray, tile, (32, 18))
+            old = c.faces.get(key)
+            if (old is not None and 0 <= now - old[2] < self.faces_every_s
+                    and float(np.abs(thumb - old[1]).mean()) < self.change_levels):
+                out[i] = old[0]
+                fresh[key] = old
+                continue
+            out[i] = self.detector.detect_in_tile(gray, tile)
+            fresh[key] = (out[i].copy(), thumb, now)
+            detected += 1
+        c.faces = fresh
+        return out, detected
+
+    def analyze_image(self, image: np.ndarray, now: float | None = None
+                      ) -> tuple[np.ndarray, bool, np.ndarray, np.ndarray, dict]:
         """Unsmoothed analysis of one ``(H, W, 3) uint8`` BGR image.
 
-        Returns ``(tiles, grid, faces, probs, timings)`` as in :class:`FrameResult`.
+        ``now`` (seconds, the source's clock) enables reuse of tiles and face boxes from earlier
+        calls (see ``reuse``); ``None`` analyses the image from scratch.
+
+        Returns ``(tiles, grid, faces, probs, timings)`` as in :class:`FrameResult`; timings
+        also count ``tiles_reused`` (0/1) and ``faces_detected`` (tiles that ran Haar).
         """
         t0 = time.perf_counter()
-        tiles = find_tiles(image)
-        t1 = time.perf_counter()
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-        faces = self.detector.detect(gray, tiles.boxes)
+        tiles, tiles_reused = self._tiles(image, gray, now)
+        t1 = time.perf_counter()
+        faces, detected = self._faces(gray, tiles.boxes, now)
         t2 = time.perf_counter()
         probs = np.full((len(faces), NUM_CLASSES), np.nan, np.float32)
         has = faces[:, 2] > 0
         if has.any():
             probs[has] = self.model.predict(crop_faces(gray, faces[has]))
         t3 = time.perf_counter()
-        timings = {"gallery": t1 - t0, "faces": t2 - t1, "emotions": t3 - t2, "total": t3 - t0}
+        timings = {"gallery": t1 - t0, "faces": t2 - t1, "emotions": t3 - t2, "total": t3 - t0,
+                   "tiles_reused": int(tiles_reused), "faces_detected": detected}
         return tiles.boxes, tiles.grid, faces, probs, timings
 
     def analyze(self, frame: Frame) -> FrameResult:
@@ -144,7 +221,8 @@ class Analyzer:
         if frame.source != self._source:
             self.reset()
             self._source = frame.source
-        tiles, grid, faces, probs, timings = self.analyze_image(frame.image)
+        now = frame.position_s if self.reuse else None
+        tiles, grid, faces, probs, timings = self.analyze_image(frame.image, now)
         smoothed = self.smoother.update(list(range(len(tiles))), probs, frame.position_s)
         h, w = frame.image.shape[:2]
         return FrameResult(

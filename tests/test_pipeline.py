@@ -1,0 +1,58 @@
+"""The Analyzer on a stream of frames: reuse of tiles and face boxes, and what invalidates it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fer_desktop.sources import Frame
+from fer_desktop.synthetic import CAMERA_OFF, make_gallery
+
+
+def _frame(img, i, t, source="screen:1"):
+    return Frame(img, i, 1_700_000_000.0 + t, t, source)
+
+
+def test_live_analysis_reuses_boxes_until_a_tile_changes(analyzer_factory, faces):
+    analyzer = analyzer_factory()
+    img, truth = make_gallery(faces, 9, (1280, 720), empty=(4,), seed=1)
+    rng = np.random.default_rng(0)
+    first = analyzer.analyze(_frame(img, 0, 0.0))
+    assert first.timings["faces_detected"] == 9 and first.timings["tiles_reused"] == 0
+    noisy = np.clip(img + rng.normal(0, 2, img.shape), 0, 255).astype(np.uint8)  # sensor noise
+    second = analyzer.analyze(_frame(noisy, 1, 0.5))
+    assert second.timings["tiles_reused"] == 1 and second.timings["faces_detected"] == 0
+    assert np.array_equal(second.faces, first.faces)
+
+    # student 1 turns the camera off: only that tile is searched again, and has no face now
+    x, y, w, h = truth.tiles[0]
+    off = noisy.copy()
+    off[y:y + h, x:x + w] = CAMERA_OFF
+    third = analyzer.analyze(_frame(off, 2, 1.0))
+    assert third.timings["faces_detected"] == 1
+    assert third.has_face.tolist() == [False] + truth.occupied[1:].tolist()
+
+    # boxes are re-detected on a schedule even when nothing changes
+    later = analyzer.analyze(_frame(off, 3, 1.0 + analyzer.faces_every_s))
+    assert later.timings["faces_detected"] == 9
+
+
+def test_a_new_layout_is_detected_at_once(analyzer_factory, faces):
+    analyzer = analyzer_factory()
+    nine, _ = make_gallery(faces, 9, (1280, 720), seed=2)
+    ten, truth10 = make_gallery(faces, 10, (1280, 720), seed=3)  # a student joins
+    analyzer.analyze(_frame(nine, 0, 0.0))
+    res = analyzer.analyze(_frame(ten, 1, 0.5))
+    assert res.timings["tiles_reused"] == 0
+    assert len(res.tiles) == 10 and res.has_face.all()
+    assert np.abs(res.tiles - truth10.tiles).max() <= 1
+
+
+def test_cold_analysis_and_source_change_reuse_nothing(analyzer_factory, faces):
+    analyzer = analyzer_factory()
+    img, _ = make_gallery(faces, 4, (1280, 720), seed=4)
+    analyzer.analyze(_frame(img, 0, 0.0))
+    other = analyzer.analyze(_frame(img, 0, 0.1, source="camera:0"))
+    assert other.timings["faces_detected"] == 4
+    tiles, grid, boxes, probs, timings = analyzer.analyze_image(img)
+    assert timings["faces_detected"] == 4 and timings["tiles_reused"] == 0
+    assert np.allclose(np.nansum(probs, axis=1), 1.0, atol=1e-5)
