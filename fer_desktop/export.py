@@ -1,4 +1,5 @@
-"""The session CSV: one schema for the GUI's recording and export and for ``fer-desktop analyze``.
+"""The session CSV: one schema for the GUI's recording and export and for ``fer-desktop analyze``;
+and the session folder's other tables (per-student summary, class mood).
 
 One row per tile per analysed frame. Rows are written as frames are analysed and flushed every
 frame (and fsync'ed at most once a second), so a crash loses at most the last second.
@@ -9,11 +10,15 @@ from __future__ import annotations
 import csv
 import os
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
+
 from fer_desktop.labels import EMOTIONS
 from fer_desktop.pipeline import FrameResult
+from fer_desktop.summary import StudentSummary, class_mood
 
 #: The columns, in order. Boxes are in pixels of the source frame; probabilities are the smoothed,
 #: calibrated softmax probabilities shown on the badges.
@@ -116,15 +121,103 @@ class CsvSink:
         self.close()
 
 
-def copy_csv(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
-    """Copy a recorded session CSV to ``dst`` (the GUI's Export). Raises :class:`ExportError`."""
+def copy_csv(src: str | os.PathLike, dst: str | os.PathLike,
+             students: Mapping[int, str] | None = None) -> Path:
+    """Copy a recorded session CSV to ``dst`` (the GUI's Export).
+
+    Parameters
+    ----------
+    src, dst : str or Path
+        Session CSV to copy, and where to.
+    students : mapping of int to str, optional
+        New ``student`` value per tile index (names the teacher gave); tiles not in it keep
+        their recorded value. The schema is unchanged.
+
+    Raises
+    ------
+    ExportError
+        If ``src`` cannot be read or ``dst`` written.
+    """
     dst = Path(dst)
     try:
-        data = Path(src).read_bytes()
-        dst.write_bytes(data)
+        if not students:
+            dst.write_bytes(Path(src).read_bytes())
+            return dst
+        with open(src, newline="", encoding="utf-8") as fin, \
+                open(dst, "w", newline="", encoding="utf-8") as fout:
+            reader = csv.DictReader(fin)
+            writer = csv.DictWriter(fout, fieldnames=reader.fieldnames or list(CSV_COLUMNS))
+            writer.writeheader()
+            for row in reader:
+                tile = int(row["tile"])
+                if tile in students:
+                    row["student"] = students[tile]
+                writer.writerow(row)
     except OSError as exc:
         raise ExportError(f"Cannot export to {dst}: {exc.strerror or exc}.") from None
     return dst
+
+
+#: Columns of the per-student summary CSV (:func:`write_summary_csv`). Durations in seconds;
+#: ``share_*`` and ``no_face_share`` are fractions of ``observed_s`` and sum to 1.
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "tile", "student", "observed_s", "face_s", "no_face_s", "no_face_share",
+    *(f"share_{e}" for e in EMOTIONS), "top_emotion",
+)
+
+
+def write_summary_csv(summaries: Iterable[StudentSummary], path: str | os.PathLike) -> Path:
+    """Write one :data:`SUMMARY_COLUMNS` row per student. Raises :class:`ExportError`."""
+    rows = [[s.tile, s.student, f"{s.observed_s:.1f}", f"{s.face_s:.1f}", f"{s.no_face_s:.1f}",
+             f"{s.no_face_share:.4f}", *(f"{v:.4f}" for v in s.shares), s.top_emotion or ""]
+            for s in summaries]
+    return _write_table(path, SUMMARY_COLUMNS, rows)
+
+
+#: Columns of the class-mood CSV (:func:`write_class_csv`): one row per analysed frame.
+#: ``mood`` is the share of positive minus negative expressions (-1..1); ``share_*`` are
+#: fractions of the visible faces.
+CLASS_COLUMNS: tuple[str, ...] = (
+    "timestamp", "elapsed_s", "faces", "mood", *(f"share_{e}" for e in EMOTIONS),
+)
+
+
+def write_class_csv(t: np.ndarray, shares: np.ndarray, faces: np.ndarray,
+                    path: str | os.PathLike) -> Path:
+    """Write the class mood over a session, with no per-student data.
+
+    Parameters
+    ----------
+    t : np.ndarray
+        ``(m,)`` Unix seconds of each analysed frame.
+    shares : np.ndarray
+        ``(m, 7)`` fraction of the visible faces showing each expression.
+    faces : np.ndarray
+        ``(m,)`` int faces visible.
+    path : str or Path
+
+    Raises
+    ------
+    ExportError
+        If the file cannot be written.
+    """
+    mood = class_mood(shares)
+    t0 = float(t[0]) if len(t) else 0.0
+    rows = [[iso_time(float(ti)), f"{float(ti) - t0:.3f}", int(n), f"{m:.4f}",
+             *(f"{v:.4f}" for v in s)] for ti, s, n, m in zip(t, shares, faces, mood)]
+    return _write_table(path, CLASS_COLUMNS, rows)
+
+
+def _write_table(path: str | os.PathLike, columns: Sequence[str], rows: list[list]) -> Path:
+    path = Path(path)
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(columns)
+            writer.writerows(rows)
+    except OSError as exc:
+        raise ExportError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+    return path
 
 
 def read_csv(path: str | os.PathLike) -> list[dict]:

@@ -1,16 +1,47 @@
 """What the preview writes on each tile: a badge per tile, derived from a :class:`FrameResult`.
 
-Qt-free so that the text, colours and boxes can be tested without a display.
+A badge has a kind (:class:`BadgeKind`): a firm expression, an uncertain one (top probability
+below a threshold), no face, or camera off. Each kind reads differently at a glance: its own
+icon (:mod:`fer_desktop.gui.qt_icons`), text and colour. Qt-free so that the text, colours and
+boxes can be tested without a display.
 """
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from fer_desktop.gui.palette import NO_FACE_TEXT, emotion_colour, text_colour_on
+from fer_desktop.gui.palette import CAMERA_OFF_COLOUR, CAMERA_OFF_TEXT, NO_FACE_TEXT, \
+    UNCERTAIN_COLOUR, emotion_colour, text_colour_on
 from fer_desktop.pipeline import FrameResult
+
+#: Default confidence below which a result is shown as uncertain.
+UNCERTAIN_BELOW = 0.4
+
+
+class TileState(enum.Enum):
+    """What a tile shows, before any expression is read from it.
+
+    The core finds faces today; telling a tile whose camera is off (a name on a plain
+    background) from one whose student looks away is for a later version, which will hand
+    :data:`CAMERA_OFF` in through ``badges_for(..., states=...)``.
+    """
+
+    FACE = "face"
+    NO_FACE = "no face"
+    CAMERA_OFF = "camera off"
+
+
+class BadgeKind(enum.Enum):
+    """How a badge is drawn."""
+
+    EMOTION = "emotion"
+    UNCERTAIN = "uncertain"
+    NO_FACE = "no face"
+    CAMERA_OFF = "camera off"
 
 
 @dataclass(frozen=True)
@@ -22,7 +53,7 @@ class Badge:
     tile_index : int
         Row of the tile in the result.
     student : str
-        Student name of the tile.
+        Display name of the student of the tile.
     emotion : str or None
         Top smoothed expression; ``None`` when the tile has no face.
     confidence : float
@@ -31,6 +62,10 @@ class Badge:
         ``(x, y, w, h)`` of the tile in source-frame pixels.
     face : tuple of int or None
         ``(x, y, w, h)`` of the face in source-frame pixels, ``None`` without a face.
+    state : TileState
+        What the tile shows.
+    uncertain_below : float
+        Confidence below which the expression is only a guess.
     """
 
     tile_index: int
@@ -39,28 +74,75 @@ class Badge:
     confidence: float
     tile: tuple[int, int, int, int]
     face: tuple[int, int, int, int] | None
+    state: TileState = TileState.FACE
+    uncertain_below: float = UNCERTAIN_BELOW
 
     @property
     def has_face(self) -> bool:
         """Whether a face was found in the tile."""
-        return self.emotion is not None
+        return self.emotion is not None and self.state is TileState.FACE
+
+    @property
+    def kind(self) -> BadgeKind:
+        """How the badge is drawn."""
+        if self.state is TileState.CAMERA_OFF:
+            return BadgeKind.CAMERA_OFF
+        if not self.has_face:
+            return BadgeKind.NO_FACE
+        if not self.confidence >= self.uncertain_below:
+            return BadgeKind.UNCERTAIN
+        return BadgeKind.EMOTION
+
+    @property
+    def label(self) -> str:
+        """The words of the badge without the percentage: ``"happy"``, ``"happy?"`` (a guess),
+        ``"no face"``, ``"camera off"``."""
+        kind = self.kind
+        if kind is BadgeKind.CAMERA_OFF:
+            return CAMERA_OFF_TEXT
+        if kind is BadgeKind.NO_FACE:
+            return NO_FACE_TEXT
+        return f"{self.emotion}?" if kind is BadgeKind.UNCERTAIN else str(self.emotion)
 
     @property
     def text(self) -> str:
-        """``"happy 82%"``, or ``"no face"``."""
-        if self.emotion is None:
-            return NO_FACE_TEXT
-        return f"{self.emotion} {confidence_text(self.confidence)}"
+        """``"happy 82%"``, ``"happy? 31%"`` (uncertain), ``"no face"`` or ``"camera off"``."""
+        if not self.has_face:
+            return self.label
+        return f"{self.label} {confidence_text(self.confidence)}"
 
     @property
     def colour(self) -> str:
         """Background colour ``#rrggbb`` of the badge."""
-        return emotion_colour(self.emotion)
+        kind = self.kind
+        if kind is BadgeKind.CAMERA_OFF:
+            return CAMERA_OFF_COLOUR
+        if kind is BadgeKind.UNCERTAIN:
+            return UNCERTAIN_COLOUR
+        return emotion_colour(self.emotion if self.has_face else None)
+
+    @property
+    def accent(self) -> str:
+        """The expression's colour (also for an uncertain badge: its frame and stripe); the
+        badge colour otherwise."""
+        return emotion_colour(self.emotion) if self.has_face else self.colour
 
     @property
     def text_colour(self) -> str:
         """Black or white, whichever reads better on :attr:`colour`."""
         return text_colour_on(self.colour)
+
+    @property
+    def tooltip(self) -> str:
+        """A sentence for tooltips and screen readers."""
+        kind = self.kind
+        if kind is BadgeKind.CAMERA_OFF:
+            return f"{self.student}: camera off"
+        if kind is BadgeKind.NO_FACE:
+            return f"{self.student}: no face found in the tile"
+        sure = "uncertain, maybe" if kind is BadgeKind.UNCERTAIN else "looks"
+        return (f"{self.student}: {sure} {self.emotion} "
+                f"({confidence_text(self.confidence)} estimated probability)")
 
 
 def confidence_text(confidence: float) -> str:
@@ -70,17 +152,40 @@ def confidence_text(confidence: float) -> str:
     return f"{round(100 * float(confidence))}%"
 
 
-def badges_for(result: FrameResult) -> list[Badge]:
-    """One :class:`Badge` per tile of ``result``, in tile order."""
+def badges_for(result: FrameResult, names: Mapping[int, str] | Sequence[str] | None = None,
+               uncertain_below: float = UNCERTAIN_BELOW,
+               states: Sequence[TileState] | None = None) -> list[Badge]:
+    """One :class:`Badge` per tile of ``result``, in tile order.
+
+    Parameters
+    ----------
+    result : FrameResult
+    names : mapping or sequence of str, optional
+        Display name per tile index; default ``result.students``.
+    uncertain_below : float
+        Confidence (0..1) below which an expression is shown as uncertain.
+    states : sequence of TileState, optional
+        State per tile (``CAMERA_OFF`` tiles); default from ``result.has_face``.
+    """
     emotions = result.emotions
     conf = result.confidences
     badges = []
     for i in range(len(result.tiles)):
         has = bool(result.faces[i, 2] > 0)
+        state = states[i] if states is not None else (
+            TileState.FACE if has else TileState.NO_FACE)
+        has = has and state is TileState.FACE
+        if names is None:
+            name = result.students[i]
+        elif isinstance(names, Mapping):
+            name = names.get(i, result.students[i])
+        else:
+            name = names[i]
         badges.append(Badge(
-            tile_index=i, student=result.students[i],
+            tile_index=i, student=name,
             emotion=emotions[i] if has else None,
             confidence=float(conf[i]) if has else float("nan"),
             tile=tuple(int(v) for v in result.tiles[i]),
-            face=tuple(int(v) for v in result.faces[i]) if has else None))
+            face=tuple(int(v) for v in result.faces[i]) if has else None,
+            state=state, uncertain_below=uncertain_below))
     return badges

@@ -25,6 +25,16 @@ NO_FACE_COLOUR: str = "#5F5F5F"
 #: Text shown on a tile without a face.
 NO_FACE_TEXT: str = "no face"
 
+#: Badge colour of a tile whose camera is off (black, the Okabe-Ito colour no expression uses).
+CAMERA_OFF_COLOUR: str = "#000000"
+
+#: Text shown on a tile whose camera is off.
+CAMERA_OFF_TEXT: str = "camera off"
+
+#: Badge background of an uncertain result (a pale grey; the expression's colour is kept as a
+#: frame and a stripe so that the guess is still visible but reads as a guess).
+UNCERTAIN_COLOUR: str = "#E6E6E6"
+
 
 def _luminance(hex_colour: str) -> float:
     """WCAG 2 relative luminance of ``#rrggbb``."""

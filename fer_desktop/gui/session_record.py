@@ -1,0 +1,128 @@
+"""Everything a session keeps in memory: the class mood of every analysed frame, each student's
+expression over time and the alerts. Qt-free.
+
+It holds no image, only the numbers the views and the session folder need: per frame its time,
+class shares and face count; per tile and frame the top expression code (see
+:data:`fer_desktop.summary.NO_FACE`) and its confidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from fer_desktop.gui.alerts import Alert
+from fer_desktop.labels import EMOTIONS, NUM_CLASSES
+from fer_desktop.pipeline import FrameResult
+from fer_desktop.summary import NO_FACE, StudentSummary, summarize
+
+
+class _Column:
+    """An append-only numpy array that doubles its capacity when full."""
+
+    def __init__(self, dtype, shape: tuple[int, ...] = (), capacity: int = 1024):
+        self._a = np.zeros((capacity, *shape), dtype)
+        self.n = 0
+
+    def extend(self, values: np.ndarray) -> None:
+        values = np.asarray(values, self._a.dtype)
+        k = len(values)
+        if self.n + k > len(self._a):
+            grown = np.zeros((max(2 * len(self._a), self.n + k), *self._a.shape[1:]),
+                             self._a.dtype)
+            grown[:self.n] = self._a[:self.n]
+            self._a = grown
+        self._a[self.n:self.n + k] = values
+        self.n += k
+
+    def view(self) -> np.ndarray:
+        return self._a[:self.n]
+
+
+class SessionRecord:
+    """The numbers of one session, appended frame by frame.
+
+    Attributes
+    ----------
+    alerts : list of Alert
+        Alerts of the session, oldest first (``Alert.t`` in Unix seconds).
+    sources : list of str
+        Source labels analysed, in order of first use.
+    """
+
+    def __init__(self) -> None:
+        self._t = _Column(np.float64)
+        self._shares = _Column(np.float32, (NUM_CLASSES,))
+        self._faces = _Column(np.int32)
+        self._row_t = _Column(np.float64)
+        self._row_tile = _Column(np.int32)
+        self._row_emotion = _Column(np.int8)
+        self._row_conf = _Column(np.float32)
+        self.alerts: list[Alert] = []
+        self.sources: list[str] = []
+
+    def __len__(self) -> int:
+        """Frames recorded."""
+        return self._t.n
+
+    @property
+    def started(self) -> float | None:
+        """Unix time of the first frame; ``None`` before it."""
+        return float(self._t.view()[0]) if len(self) else None
+
+    @property
+    def ended(self) -> float | None:
+        """Unix time of the last frame; ``None`` before the first."""
+        return float(self._t.view()[-1]) if len(self) else None
+
+    @property
+    def tiles(self) -> int:
+        """Most tiles seen in a frame."""
+        tiles = self._row_tile.view()
+        return int(tiles.max()) + 1 if len(tiles) else 0
+
+    def add(self, result: FrameResult) -> None:
+        """Record one analysed frame (its capture time is ``result.timestamp``)."""
+        n = len(result.tiles)
+        t = float(result.timestamp)
+        self._t.extend([t])
+        self._shares.extend(result.class_shares()[None])
+        self._faces.extend([int(result.has_face.sum())])
+        codes = np.array([NO_FACE if e is None else EMOTIONS.index(e) for e in result.emotions],
+                         np.int8)
+        self._row_t.extend(np.full(n, t))
+        self._row_tile.extend(np.arange(n))
+        self._row_emotion.extend(codes)
+        self._row_conf.extend(np.nan_to_num(result.confidences, nan=0.0))
+        if result.source not in self.sources:
+            self.sources.append(result.source)
+
+    def add_alert(self, alert: Alert) -> None:
+        """Record an alert."""
+        self.alerts.append(alert)
+
+    def class_series(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(t (m,) float64 Unix s, shares (m, 7) float32, faces (m,) int32)`` per frame."""
+        return self._t.view(), self._shares.view(), self._faces.view()
+
+    def student_timeline(self, tile: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One tile's history.
+
+        Returns
+        -------
+        t : np.ndarray
+            ``(k,) float64`` Unix seconds.
+        emotion : np.ndarray
+            ``(k,) int8`` expression codes (:data:`~fer_desktop.summary.NO_FACE` without face).
+        confidence : np.ndarray
+            ``(k,) float32`` probability of that expression (0 without face).
+        """
+        mask = self._row_tile.view() == tile
+        return (self._row_t.view()[mask], self._row_emotion.view()[mask],
+                self._row_conf.view()[mask])
+
+    def summaries(self, names: Mapping[int, str] | None = None) -> list[StudentSummary]:
+        """Per-student summary of the session (see :func:`fer_desktop.summary.summarize`)."""
+        return summarize(self._row_t.view(), self._row_tile.view(), self._row_emotion.view(),
+                         names)

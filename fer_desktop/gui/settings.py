@@ -1,0 +1,136 @@
+"""The teacher's settings, as a frozen dataclass with defaults and bounds. Qt-free.
+
+:mod:`fer_desktop.gui.qt_settings` stores them in ``QSettings``; :meth:`AppSettings.from_mapping`
+turns whatever was stored (strings from an INI file, values of an older version, garbage) into
+valid settings, falling back to the default of each field it cannot read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from fer_desktop.gui.alerts import AlertRules
+
+#: Windows of the class-mood chart, minutes.
+CHART_WINDOWS_MIN: tuple[int, ...] = (1, 5, 15)
+
+
+class PrivacyMode(enum.Enum):
+    """What the app shows and exports about individual students."""
+
+    #: Names (as the teacher typed them) in the UI and exports.
+    NAMED = "named"
+    #: Every student is "Student N" in the UI and in every export; names in the preview's tiles
+    #: are covered.
+    ANONYMOUS = "anonymous"
+    #: The class chart only: no per-student badge, row, timeline or export.
+    AGGREGATE = "aggregate"
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    """Settings that persist between runs.
+
+    Attributes
+    ----------
+    rate : float
+        Analyses per second, 0.5..10.
+    smoothing_s : float
+        Time constant of the per-student smoothing, seconds, 0..10 (0: none).
+    uncertain_below : float
+        Results whose top probability is below this (0..1) are shown as uncertain.
+    chart_window_min : int
+        Minutes shown by the class-mood chart, one of :data:`CHART_WINDOWS_MIN`.
+    alerts : AlertRules
+        Alert thresholds.
+    export_dir : str
+        Folder under which each session's folder is saved ("" = the default under the user's
+        documents).
+    privacy : PrivacyMode
+    """
+
+    rate: float = 2.0
+    smoothing_s: float = 1.5
+    uncertain_below: float = 0.4
+    chart_window_min: int = 5
+    alerts: AlertRules = AlertRules()
+    export_dir: str = ""
+    privacy: PrivacyMode = PrivacyMode.NAMED
+
+    def __post_init__(self) -> None:
+        if not 0.5 <= self.rate <= 10.0:
+            raise ValueError(f"rate must be in 0.5..10 analyses/s, got {self.rate}")
+        if not 0.0 <= self.smoothing_s <= 10.0:
+            raise ValueError(f"smoothing must be in 0..10 s, got {self.smoothing_s}")
+        if not 0.0 <= self.uncertain_below <= 1.0:
+            raise ValueError(f"uncertain_below must be in 0..1, got {self.uncertain_below}")
+        if self.chart_window_min not in CHART_WINDOWS_MIN:
+            raise ValueError(f"chart window must be one of {CHART_WINDOWS_MIN} min")
+
+    def to_mapping(self) -> dict[str, object]:
+        """Flat ``{key: value}`` of plain values (``alerts/...`` keys for the alert rules)."""
+        out: dict[str, object] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, AlertRules):
+                for g in dataclasses.fields(value):
+                    out[f"alerts/{g.name}"] = getattr(value, g.name)
+            elif isinstance(value, enum.Enum):
+                out[f.name] = value.value
+            else:
+                out[f.name] = value
+        return out
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, object]) -> "AppSettings":
+        """Settings from a flat mapping as :meth:`to_mapping` makes; missing or invalid
+        values fall back to their default, one by one."""
+        default = cls()
+        kw: dict[str, object] = {}
+        for f in dataclasses.fields(cls):
+            if f.name == "alerts":
+                continue
+            if f.name in values:
+                kw[f.name] = _coerce(values[f.name], getattr(default, f.name))
+        rules = {}
+        for g in dataclasses.fields(AlertRules):
+            key = f"alerts/{g.name}"
+            if key in values:
+                rules[g.name] = _coerce(values[key], getattr(default.alerts, g.name))
+        try:
+            kw["alerts"] = AlertRules(**rules)
+        except (TypeError, ValueError):
+            kw["alerts"] = default.alerts
+        result = default
+        for key, value in kw.items():  # one field at a time: a bad value drops only itself
+            if value is None:
+                continue
+            try:
+                result = dataclasses.replace(result, **{key: value})
+            except (TypeError, ValueError):
+                pass
+        return result
+
+
+def _coerce(value: object, like: object) -> object | None:
+    """``value`` (maybe a string from an INI file) as the type of ``like``; ``None`` if not
+    possible."""
+    try:
+        if isinstance(like, bool):
+            if isinstance(value, str):
+                return {"true": True, "false": False, "1": True, "0": False}.get(value.lower())
+            return bool(value)
+        if isinstance(like, int):
+            return int(float(value))  # type: ignore[arg-type]
+        if isinstance(like, float):
+            return float(value)  # type: ignore[arg-type]
+        if isinstance(like, enum.Enum):
+            return type(like)(value)
+        if isinstance(like, str):
+            return str(value)
+    except (TypeError, ValueError):
+        return None
+    return None

@@ -1,0 +1,193 @@
+"""What a session amounted to: the class mood index and a per-student summary of time shares.
+
+Qt-free. The GUI summarises the session it recorded in memory; :func:`summarize_rows` gives the
+same numbers for any session CSV (``fer-desktop analyze`` output included).
+
+Time accounting: each analysed frame stands for the time until the next analysed frame of the
+same student, at most ``max_gap_s`` (so a pause or a source switch does not count as observed
+time); a student's last frame stands for the median interval of their other frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from fer_desktop.labels import EMOTIONS, NEGATIVE, NUM_CLASSES, POSITIVE
+
+#: Emotion code of a tile without a face (codes ``0..6`` index :data:`EMOTIONS`).
+NO_FACE: int = -1
+
+#: Longest interval between two analyses counted as observed time, seconds.
+MAX_GAP_S: float = 5.0
+
+_POSITIVE = np.array([e in POSITIVE for e in EMOTIONS])
+_NEGATIVE = np.array([e in NEGATIVE for e in EMOTIONS])
+
+
+def class_mood(shares: np.ndarray) -> np.ndarray:
+    """The class mood index: share of positive minus share of negative expressions.
+
+    Parameters
+    ----------
+    shares : np.ndarray
+        ``(..., 7)`` fractions in :data:`EMOTIONS` order (each row summing to 1, or all 0 when
+        no face is visible).
+
+    Returns
+    -------
+    np.ndarray
+        ``(...)`` float, in ``-1..1`` (0 when no face is visible). Positive and negative are
+        :data:`fer_desktop.labels.POSITIVE` / :data:`~fer_desktop.labels.NEGATIVE`.
+    """
+    shares = np.asarray(shares, np.float64)
+    return shares[..., _POSITIVE].sum(axis=-1) - shares[..., _NEGATIVE].sum(axis=-1)
+
+
+def negative_share(shares: np.ndarray) -> np.ndarray:
+    """``(..., 7)`` shares -> ``(...)`` share of negative expressions, 0..1."""
+    return np.asarray(shares, np.float64)[..., _NEGATIVE].sum(axis=-1)
+
+
+@dataclass(frozen=True)
+class StudentSummary:
+    """Time a student was observed, split by expression.
+
+    Attributes
+    ----------
+    tile : int
+        Tile index (0-based, row-major).
+    student : str
+        Display name.
+    observed_s : float
+        Seconds observed (with or without a face).
+    no_face_s : float
+        Seconds their tile showed no face.
+    emotion_s : np.ndarray
+        ``(7,) float64`` seconds with each expression on top, :data:`EMOTIONS` order.
+    """
+
+    tile: int
+    student: str
+    observed_s: float
+    no_face_s: float
+    emotion_s: np.ndarray
+
+    @property
+    def face_s(self) -> float:
+        """Seconds with a face."""
+        return float(self.emotion_s.sum())
+
+    @property
+    def shares(self) -> np.ndarray:
+        """``(7,)`` fraction of the observed time with each expression on top (with
+        :attr:`no_face_share` they sum to 1; zeros when never observed)."""
+        return self.emotion_s / self.observed_s if self.observed_s > 0 else np.zeros(NUM_CLASSES)
+
+    @property
+    def no_face_share(self) -> float:
+        """Fraction of the observed time without a face."""
+        return self.no_face_s / self.observed_s if self.observed_s > 0 else 0.0
+
+    @property
+    def top_emotion(self) -> str | None:
+        """The expression seen longest; ``None`` when no face was ever seen."""
+        return EMOTIONS[int(np.argmax(self.emotion_s))] if self.face_s > 0 else None
+
+
+def sample_weights(t: np.ndarray, max_gap_s: float = MAX_GAP_S) -> np.ndarray:
+    """Seconds each of a sequence of analyses stands for.
+
+    Parameters
+    ----------
+    t : np.ndarray
+        ``(m,)`` analysis times, seconds, non-decreasing.
+    max_gap_s : float
+        Cap of each interval, seconds.
+
+    Returns
+    -------
+    np.ndarray
+        ``(m,) float64``: the interval to the next analysis, capped; the last analysis gets the
+        median of the others (a lone analysis: 0).
+    """
+    t = np.asarray(t, np.float64)
+    if len(t) < 2:
+        return np.zeros(len(t))
+    dt = np.minimum(np.diff(t), max_gap_s)
+    return np.append(dt, np.median(dt))
+
+
+def summarize(t: np.ndarray, tile: np.ndarray, emotion: np.ndarray,
+              names: Mapping[int, str] | None = None,
+              max_gap_s: float = MAX_GAP_S) -> list[StudentSummary]:
+    """Summarise per student.
+
+    Parameters
+    ----------
+    t : np.ndarray
+        ``(k,)`` time of each observation, seconds (any clock shared by all rows).
+    tile : np.ndarray
+        ``(k,)`` int tile index of each observation.
+    emotion : np.ndarray
+        ``(k,)`` int expression code: ``0..6`` (index into :data:`EMOTIONS`) or :data:`NO_FACE`.
+    names : mapping of int to str, optional
+        Display name per tile; default ``"Student N"`` (N = tile + 1).
+    max_gap_s : float
+        See :func:`sample_weights`.
+
+    Returns
+    -------
+    list of StudentSummary
+        One per tile seen, in tile order.
+
+    Raises
+    ------
+    ValueError
+        If the arrays differ in length or an emotion code is out of range.
+    """
+    t = np.asarray(t, np.float64)
+    tile = np.asarray(tile, np.int64)
+    emotion = np.asarray(emotion, np.int64)
+    if not len(t) == len(tile) == len(emotion):
+        raise ValueError(f"t, tile and emotion differ in length: {len(t)}, {len(tile)}, "
+                         f"{len(emotion)}")
+    if len(emotion) and (emotion.min() < NO_FACE or emotion.max() >= NUM_CLASSES):
+        raise ValueError("emotion codes must be -1 (no face) or 0..6")
+    names = names or {}
+    out = []
+    for i in np.unique(tile):
+        mask = tile == i
+        order = np.argsort(t[mask], kind="stable")
+        w = sample_weights(t[mask][order], max_gap_s)
+        e = emotion[mask][order]
+        emotion_s = np.bincount(e[e >= 0], weights=w[e >= 0], minlength=NUM_CLASSES)
+        out.append(StudentSummary(
+            tile=int(i), student=names.get(int(i), f"Student {int(i) + 1}"),
+            observed_s=float(w.sum()), no_face_s=float(w[e == NO_FACE].sum()),
+            emotion_s=emotion_s.astype(np.float64)))
+    return out
+
+
+def summarize_rows(rows: Sequence[Mapping[str, str]],
+                   max_gap_s: float = MAX_GAP_S) -> list[StudentSummary]:
+    """:func:`summarize` a session CSV read with :func:`fer_desktop.export.read_csv`; names
+    are the CSV's ``student`` column.
+
+    Raises
+    ------
+    ValueError
+        If a row lacks a column of the schema or has an unknown emotion.
+    """
+    try:
+        t = np.array([datetime.fromisoformat(r["timestamp"]).timestamp() for r in rows])
+        tile = np.array([int(r["tile"]) for r in rows], np.int64)
+        emotion = np.array([EMOTIONS.index(r["emotion"]) if r["emotion"] else NO_FACE
+                            for r in rows], np.int64)
+        names = {int(r["tile"]): r["student"] for r in rows}
+    except KeyError as exc:
+        raise ValueError(f"not a session CSV: no column {exc}") from None
+    return summarize(t, tile, emotion, names, max_gap_s)
