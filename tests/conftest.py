@@ -44,3 +44,31 @@ def analyzer_factory(model_path):
         return Analyzer(EmotionModel(model_path), **kw)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _isolated_qsettings(tmp_path_factory):
+    """Every ``QSettings()`` of a test goes to a fresh INI folder: tests never read or write the
+    user's settings."""
+    from PySide6.QtCore import QSettings
+
+    folder = tmp_path_factory.mktemp("qsettings")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+        QSettings.setPath(QSettings.Format.IniFormat, scope, str(folder / scope.name))
+    yield
+
+
+@pytest.fixture
+def app_settings(tmp_path):
+    """A test's own settings file: the responsible-use notice acknowledged and sessions saved
+    under ``tmp_path / "sessions"``."""
+    from PySide6.QtCore import QSettings
+
+    from fer_desktop.gui.qt_settings import NOTICE_VERSION
+
+    settings = QSettings(str(tmp_path / "fer-desktop-test.ini"), QSettings.Format.IniFormat)
+    settings.setValue("privacy/notice_acknowledged", NOTICE_VERSION)
+    settings.setValue("settings/export_dir", str(tmp_path / "sessions"))
+    settings.sync()
+    return settings

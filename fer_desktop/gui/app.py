@@ -6,7 +6,8 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 
@@ -19,7 +20,8 @@ def _icon_path() -> Path | None:
 
 
 def run_gui(source: str | None = None, csv_path: str | os.PathLike | None = None,
-            model_path: str | os.PathLike | None = None, rate: float = 2.0) -> int:
+            model_path: str | os.PathLike | None = None, rate: float | None = None,
+            settings: QSettings | None = None) -> int:
     """Open fer-desktop's window and run the Qt event loop until it is closed.
 
     Parameters
@@ -33,8 +35,10 @@ def run_gui(source: str | None = None, csv_path: str | os.PathLike | None = None
         (``.../fer-desktop/sessions/session-YYYYmmdd-HHMMSS.csv``).
     model_path : str or Path, optional
         Emotion model (``.tflite``); default the shipped ``models/fer_cnn.tflite``.
-    rate : float
-        Analyses per second.
+    rate : float, optional
+        Analyses per second; default the stored setting.
+    settings : QSettings, optional
+        Where settings persist; default the user's ``QSettings`` of fer-desktop.
 
     Returns
     -------
@@ -45,6 +49,9 @@ def run_gui(source: str | None = None, csv_path: str | os.PathLike | None = None
 
     from fer_desktop.gui.qt_main_window import QtMainWindow
 
+    if QApplication.instance() is None:  # sharp text and icons at fractional scale factors
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("fer-desktop")
     app.setOrganizationName("fer-desktop")
@@ -52,7 +59,7 @@ def run_gui(source: str | None = None, csv_path: str | os.PathLike | None = None
     if (icon := _icon_path()) is not None:
         app.setWindowIcon(QIcon(str(icon)))
     pg.setConfigOptions(antialias=True)
-    window = QtMainWindow(model_path=model_path, csv_path=csv_path, rate=rate)
+    window = QtMainWindow(model_path=model_path, csv_path=csv_path, rate=rate, settings=settings)
     window.show()
     if source:
         window.start(source)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPainter, \
+    QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from fer_desktop.gui.badges import Badge, badges_for
+from fer_desktop.gui.badges import Badge, BadgeKind, badges_for
+from fer_desktop.gui.qt_icons import paint_icon
 from fer_desktop.gui.session import AnalysisUpdate
 
 #: Canvas colour around the frame.
@@ -16,6 +18,9 @@ CANVAS_COLOUR = "#1E1F22"
 BADGE_FONT_PX = 13
 #: Space between the tile's corner and its badge, and inside the badge, pixels.
 BADGE_MARGIN, BADGE_PAD_X, BADGE_PAD_Y = 4, 6, 2
+#: Height of the strip at the bottom of a tile where meeting apps print the name, as a fraction
+#: of the tile height (covered in the anonymous mode).
+NAME_STRIP = 0.16
 
 
 def bgr_to_qimage(image: np.ndarray) -> QImage:
@@ -27,11 +32,22 @@ def bgr_to_qimage(image: np.ndarray) -> QImage:
 
 class QtFramePreview(QWidget):
     """Paints the latest :class:`AnalysisUpdate`: the frame scaled to fit (aspect kept), a thin
-    box around each face and a badge per tile (``"happy 82%"`` in the expression's colour, or a
-    grey ``"no face"``).
+    box around each face and a badge per tile: an icon, the label and the confidence
+    (``"happy 82%"`` in the expression's colour; ``"happy? 31%"`` on pale grey with a stripe in
+    that colour when uncertain; ``"no face"`` on grey; ``"camera off"`` on black).
 
+    Clicking a tile selects its student (:attr:`student_clicked`). With :attr:`show_badges`
+    off (aggregate-only mode) only the frame is drawn; with :attr:`cover_names` on (anonymous
+    mode) the name strip at the bottom of each tile is covered with "Student N".
     Updates whose frame is older than the one drawn are ignored.
+
+    Signals
+    -------
+    student_clicked(int)
+        Tile index of the student clicked.
     """
+
+    student_clicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -46,6 +62,11 @@ class QtFramePreview(QWidget):
         self._font = QFont(self.font())
         self._font.setPixelSize(BADGE_FONT_PX)
         self._font.setBold(True)
+        self._selected: int | None = None
+        #: Whether badges and face boxes are drawn (off in the aggregate-only mode).
+        self.show_badges = True
+        #: Whether the tiles' name strips are covered (anonymous mode).
+        self.cover_names = False
 
     def sizeHint(self) -> QSize:
         return QSize(960, 540)
@@ -63,17 +84,32 @@ class QtFramePreview(QWidget):
         """Capture time of the frame drawn (Unix seconds); ``-inf`` before the first."""
         return self._timestamp
 
-    def set_update(self, update: AnalysisUpdate) -> bool:
-        """Show ``update`` unless its frame is older than the one drawn; returns whether shown."""
+    @property
+    def selected(self) -> int | None:
+        """Tile index of the selected student, outlined in the preview."""
+        return self._selected
+
+    def set_selected(self, tile: int | None) -> None:
+        self._selected = tile
+        self.update()
+
+    def set_update(self, update: AnalysisUpdate, badges: list[Badge] | None = None) -> bool:
+        """Show ``update`` with ``badges`` (default :func:`badges_for` its result) unless its
+        frame is older than the one drawn; returns whether shown."""
         if update.result.timestamp < self._timestamp:
             return False
         self._timestamp = update.result.timestamp
         self._array = np.ascontiguousarray(update.preview)
         self._image = bgr_to_qimage(self._array)
         self._scale = update.scale
-        self._badges = badges_for(update.result)
+        self._badges = badges if badges is not None else badges_for(update.result)
         self.update()
         return True
+
+    def set_badges(self, badges: list[Badge]) -> None:
+        """Relabel the frame drawn (a name or privacy mode changed)."""
+        self._badges = list(badges)
+        self.update()
 
     def clear(self, placeholder: str | None = None) -> None:
         """Forget the frame (a new source); show ``placeholder`` text until the next one."""
@@ -98,43 +134,103 @@ class QtFramePreview(QWidget):
         w, h = iw * k, ih * k
         return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
 
+    def tile_rect(self, tile: int) -> QRectF:
+        """Where tile ``tile`` of the frame drawn is, widget pixels (empty if unknown)."""
+        if self._image is None or not 0 <= tile < len(self._badges):
+            return QRectF()
+        target = self.image_rect()
+        return _map_box(self._badges[tile].tile, target, self._widget_per_frame_px(target))
+
+    def tile_at(self, pos: QPointF) -> int | None:
+        """Index of the tile under widget position ``pos``, or ``None``."""
+        for i in range(len(self._badges)):
+            if self.tile_rect(i).contains(pos):
+                return i
+        return None
+
+    def _widget_per_frame_px(self, target: QRectF) -> float:
+        return target.width() / self._image.width() * self._scale
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        tile = self.tile_at(event.position()) if self.show_badges else None
+        if tile is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.set_selected(tile)
+            self.student_clicked.emit(tile)
+        super().mousePressEvent(event)
+
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(CANVAS_COLOUR))
         if self._image is None:
-            p.setPen(QColor("#B0B0B0"))
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._placeholder)
+            p.setPen(QColor("#D0D0D0"))
+            p.drawText(self.rect().adjusted(20, 20, -20, -20),
+                       Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                       self._placeholder)
             return
         target = self.image_rect()
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.drawImage(target, self._image)
-        k = target.width() / self._image.width() * self._scale  # widget px per frame px
+        k = self._widget_per_frame_px(target)
         p.setFont(self._font)
         metrics = QFontMetricsF(self._font)
         for badge in self._badges:
             tile = _map_box(badge.tile, target, k)
+            if self.cover_names:
+                self._paint_name_cover(p, badge, tile)
+            if not self.show_badges:
+                continue
             if badge.face is not None:
-                pen = QPen(QColor(badge.colour), 1.5)
+                pen = QPen(QColor(badge.accent), 1.5)
                 pen.setCosmetic(True)
+                if badge.kind is BadgeKind.UNCERTAIN:
+                    pen.setStyle(Qt.PenStyle.DashLine)
                 p.setPen(pen)
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 p.drawRect(_map_box(badge.face, target, k))
+            if badge.tile_index == self._selected:
+                pen = QPen(QColor("#FFFFFF"), 3)
+                p.setPen(pen)
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.drawRect(tile.adjusted(1.5, 1.5, -1.5, -1.5))
             self._paint_badge(p, metrics, badge, tile)
+
+    def _paint_name_cover(self, p: QPainter, badge: Badge, tile: QRectF) -> None:
+        strip = QRectF(tile.left(), tile.bottom() - tile.height() * NAME_STRIP, tile.width(),
+                       tile.height() * NAME_STRIP)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(20, 20, 20, 235))
+        p.drawRect(strip)
+        p.setPen(QColor("#FFFFFF"))
+        p.drawText(strip.adjusted(6, 0, -6, 0),
+                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, badge.student)
 
     def _paint_badge(self, p: QPainter, metrics: QFontMetricsF, badge: Badge,
                      tile: QRectF) -> None:
         text = badge.text
-        width = min(metrics.horizontalAdvance(text) + 2 * BADGE_PAD_X,
+        icon = metrics.height()
+        width = min(metrics.horizontalAdvance(text) + icon + 3 * BADGE_PAD_X,
                     max(tile.width() - 2 * BADGE_MARGIN, 0))
         box = QRectF(tile.left() + BADGE_MARGIN, tile.top() + BADGE_MARGIN, width,
                      metrics.height() + 2 * BADGE_PAD_Y)
-        p.setPen(QPen(QColor(0, 0, 0, 110), 1))
+        kind = badge.kind
+        if kind is BadgeKind.UNCERTAIN:  # a pale badge framed in the guess's colour
+            p.setPen(QPen(QColor(badge.accent), 2))
+        else:
+            p.setPen(QPen(QColor(0, 0, 0, 110), 1))
         p.setBrush(QColor(badge.colour))
         p.drawRoundedRect(box, 4, 4)
-        p.setPen(QColor(badge.text_colour))
-        text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, box.width() - 2 * BADGE_PAD_X)
-        p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        if kind is BadgeKind.UNCERTAIN:
+            p.fillRect(QRectF(box.left() + 1, box.top() + 1, 4, box.height() - 2),
+                       QColor(badge.accent))
+        fg = badge.text_colour
+        icon_box = QRectF(box.left() + BADGE_PAD_X, box.top() + BADGE_PAD_Y, icon, icon)
+        if box.width() >= icon + 2 * BADGE_PAD_X:
+            paint_icon(p, icon_box, kind, badge.emotion, fg)
+        p.setPen(QColor(fg))
+        text_box = box.adjusted(icon + 2 * BADGE_PAD_X, 0, -BADGE_PAD_X, 0)
+        text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, text_box.width())
+        p.drawText(text_box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
 
 
 def _map_box(box: tuple[int, int, int, int], target: QRectF, k: float) -> QRectF:

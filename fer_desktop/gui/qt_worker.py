@@ -54,6 +54,8 @@ class QtAnalysisWorker(QThread):
         of starting it afresh.
     run_id : int
         Copied into every :class:`AnalysisUpdate`.
+    smoothing_s : float
+        Time constant of the per-student smoothing, seconds (0: none).
     parent : QObject, optional
 
     Signals
@@ -73,7 +75,7 @@ class QtAnalysisWorker(QThread):
     def __init__(self, source: str | Callable[[], FrameSource],
                  model_path: str | os.PathLike | None = None, rate: float = 2.0,
                  csv_path: str | os.PathLike | None = None, csv_append: bool = False,
-                 run_id: int = 0, parent: QObject | None = None):
+                 run_id: int = 0, smoothing_s: float = 1.5, parent: QObject | None = None):
         super().__init__(parent)
         self._source_spec = source
         self.model_path = Path(model_path) if model_path else None
@@ -82,6 +84,7 @@ class QtAnalysisWorker(QThread):
         self.run_id = run_id
         self._rate = self._clamp_rate(rate)
         self._rate_lock = threading.Lock()
+        self._smoothing_s = float(smoothing_s)
         self._stop_requested = threading.Event()
         self._reader = None
         #: CSV rows written so far (read after the thread finished).
@@ -104,6 +107,17 @@ class QtAnalysisWorker(QThread):
         with self._rate_lock:
             self._rate = self._clamp_rate(rate)
 
+    @property
+    def smoothing_s(self) -> float:
+        """Time constant of the per-student smoothing, seconds."""
+        with self._rate_lock:
+            return self._smoothing_s
+
+    def set_smoothing(self, seconds: float) -> None:
+        """Change the smoothing time constant; takes effect at the next analysis."""
+        with self._rate_lock:
+            self._smoothing_s = max(0.0, float(seconds))
+
     def stop(self) -> None:
         """Ask the run to finish and wait until it has (at most one analysis); never
         terminates the thread. Safe to call before start and after the end."""
@@ -122,7 +136,8 @@ class QtAnalysisWorker(QThread):
         csv = _LazyCsv(self.csv_path, self.csv_append)
         try:
             source = self._make_source()
-            analyzer = Analyzer(EmotionModel(self.model_path), keep_image=True)
+            analyzer = Analyzer(EmotionModel(self.model_path), smoothing_s=self.smoothing_s,
+                                keep_image=True)
             if self._stop_requested.is_set():
                 return
             self._reader = reader = open_reader(source)
@@ -154,6 +169,7 @@ class QtAnalysisWorker(QThread):
                     self.status.emit(f"End of {label}.")
                     break
                 continue
+            analyzer.smoother.tau_s = self.smoothing_s
             result = analyzer.analyze(frame)
             self.rows_written = csv.write(result)
             self.frames_analysed += 1

@@ -1,8 +1,9 @@
-"""Qt-free pieces of a live session: the update the worker sends to the window, the preview
-downscaling, the analysis-rate monitor and the autosave file name."""
+"""Qt-free pieces of a live session: its state, the update the worker sends to the window, the
+preview downscaling, the analysis-rate monitor and the autosave file name."""
 
 from __future__ import annotations
 
+import enum
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -15,6 +16,15 @@ from fer_desktop.pipeline import FrameResult
 
 #: Longest side of the preview image sent to the window, pixels.
 PREVIEW_MAX_SIDE = 1280
+
+
+class SessionState(enum.Enum):
+    """Where a session stands. Start: IDLE -> RUNNING; Pause: RUNNING <-> PAUSED (the source
+    is released, the session's numbers are kept); Stop: -> IDLE (the session is saved)."""
+
+    IDLE = "idle"
+    RUNNING = "running"
+    PAUSED = "paused"
 
 
 @dataclass(frozen=True)

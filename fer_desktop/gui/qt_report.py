@@ -1,0 +1,315 @@
+"""Saving a session folder: the session CSV, the per-student summary, the class mood, and the
+HTML report with the class-mood chart and the student table drawn as PNG images.
+
+The images are painted with ``QPainter`` on a ``QImage`` (no window, no screen grab), so a
+report can be made headless. What goes into the folder follows the privacy mode: the anonymous
+mode writes "Student N" everywhere; the aggregate-only mode writes the class mood alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPolygonF
+
+from fer_desktop.export import ExportError, copy_csv, write_class_csv, write_summary_csv
+from fer_desktop.gui.palette import EMOTION_COLOURS, NO_FACE_COLOUR, text_colour_on
+from fer_desktop.gui.qt_mood_chart import STACK_ORDER
+from fer_desktop.gui.session_record import SessionRecord
+from fer_desktop.gui.settings import PrivacyMode
+from fer_desktop.labels import EMOTIONS
+from fer_desktop.report import ReportData, render_html
+from fer_desktop.summary import StudentSummary, class_mood
+
+_STACK_INDEX = np.array([EMOTIONS.index(e) for e in STACK_ORDER])
+_INK, _GRID, _MUTED = QColor("#202020"), QColor("#C8C8C8"), QColor("#606060")
+#: Most points drawn per curve in the report chart (longer sessions are averaged into bins).
+MAX_POINTS = 1200
+PRIVACY_TEXT = {PrivacyMode.NAMED: "named", PrivacyMode.ANONYMOUS: "anonymous",
+                PrivacyMode.AGGREGATE: "aggregate only"}
+
+
+@dataclass(frozen=True)
+class SavedSession:
+    """What :func:`save_session` wrote.
+
+    Attributes
+    ----------
+    folder : Path
+    report : Path
+        The HTML report.
+    files : tuple of Path
+        Every file written.
+    """
+
+    folder: Path
+    report: Path
+    files: tuple[Path, ...]
+
+
+def unique_folder(parent: Path, started: float) -> Path:
+    """``parent/session-YYYYmmdd-HHMMSS`` (``-2``, ``-3`` … when taken)."""
+    base = datetime.fromtimestamp(started).strftime("session-%Y%m%d-%H%M%S")
+    folder, k = parent / base, 2
+    while folder.exists():
+        folder, k = parent / f"{base}-{k}", k + 1
+    return folder
+
+
+def save_session(parent: Path, record: SessionRecord, privacy: PrivacyMode,
+                 names: Mapping[int, str], session_csv: Path | None) -> SavedSession:
+    """Write a session folder under ``parent``.
+
+    Parameters
+    ----------
+    parent : Path
+        Folder that receives the new ``session-YYYYmmdd-HHMMSS`` folder (created if needed).
+    record : SessionRecord
+        The session; must hold at least one frame.
+    privacy : PrivacyMode
+        NAMED: ``names`` in every file; ANONYMOUS: "Student N" everywhere; AGGREGATE: no
+        per-student file (only ``class_mood.csv``, ``class_mood.png`` and the report).
+    names : mapping of int to str
+        Names the teacher typed, per tile (ignored unless NAMED).
+    session_csv : Path or None
+        The recorded session CSV to copy (NAMED / ANONYMOUS); ``None`` or missing: none.
+
+    Returns
+    -------
+    SavedSession
+
+    Raises
+    ------
+    ExportError
+        If the folder or a file cannot be written.
+    ValueError
+        If ``record`` is empty.
+    """
+    if not len(record):
+        raise ValueError("the session has no analysed frame")
+    folder = unique_folder(Path(parent), record.started)
+    try:
+        folder.mkdir(parents=True)
+    except OSError as exc:
+        raise ExportError(f"Cannot create {folder}: {exc.strerror or exc}.") from None
+    names = dict(names) if privacy is PrivacyMode.NAMED else {}
+    files: list[tuple[str, str]] = []
+    written: list[Path] = []
+    per_student = privacy is not PrivacyMode.AGGREGATE
+    if per_student and session_csv is not None and Path(session_csv).exists():
+        written.append(copy_csv(session_csv, folder / "session.csv", students=names))
+        files.append(("session.csv", "every analysis, one row per student and frame"))
+    summaries = record.summaries(names) if per_student else []
+    if summaries:
+        written.append(write_summary_csv(summaries, folder / "students.csv"))
+        files.append(("students.csv", "per student: time share of each expression and time "
+                                      "with no face"))
+    t, shares, faces = record.class_series()
+    written.append(write_class_csv(t, shares, faces, folder / "class_mood.csv"))
+    files.append(("class_mood.csv", "the class mood at every analysis, no per-student data"))
+    alerts = [(a.t, a.message if per_student or a.tile is None else "A face was missing.")
+              for a in record.alerts]
+    chart = render_class_chart(t, shares, [a[0] for a in alerts])
+    written.append(_save_image(chart, folder / "class_mood.png"))
+    table_name = ""
+    if summaries:
+        written.append(_save_image(render_student_table(summaries), folder / "students.png"))
+        table_name = "students.png"
+    data = ReportData(
+        title=f"Class session of {datetime.fromtimestamp(record.started):%d %B %Y, %H:%M}",
+        started=record.started, ended=record.ended, sources=record.sources,
+        privacy=PRIVACY_TEXT[privacy], t=t, shares=shares, alerts=alerts, students=summaries,
+        chart_image="class_mood.png", table_image=table_name, files=files)
+    report = folder / "report.html"
+    try:
+        report.write_text(render_html(data), encoding="utf-8")
+    except OSError as exc:
+        raise ExportError(f"Cannot write {report}: {exc.strerror or exc}.") from None
+    written.append(report)
+    return SavedSession(folder, report, tuple(written))
+
+
+def _save_image(image: QImage, path: Path) -> Path:
+    if not image.save(str(path), "PNG"):
+        raise ExportError(f"Cannot write {path}.")
+    return path
+
+
+def _binned(t: np.ndarray, values: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """Average consecutive samples into at most ``max_points`` bins."""
+    if len(t) <= max_points:
+        return t, values
+    edges = np.linspace(0, len(t), max_points + 1).astype(int)
+    tb = np.add.reduceat(t, edges[:-1]) / np.diff(edges)
+    vb = np.add.reduceat(values, edges[:-1], axis=0) / np.diff(edges)[:, None]
+    return tb, vb
+
+
+def render_class_chart(t: np.ndarray, shares: np.ndarray, alerts: Sequence[float] = (),
+                       size: tuple[int, int] = (1600, 760)) -> QImage:
+    """The class mood over a whole session as an image.
+
+    Parameters
+    ----------
+    t : np.ndarray
+        ``(m,)`` Unix seconds.
+    shares : np.ndarray
+        ``(m, 7)`` class shares per frame.
+    alerts : sequence of float
+        Unix seconds of alerts (dashed vertical lines).
+    size : tuple of int
+        ``(width, height)`` pixels.
+
+    Returns
+    -------
+    QImage
+        White background: top, the stacked share of each expression (% of faces) with a
+        legend; bottom, the class mood index (-100..100); x in minutes since the start.
+    """
+    w, h = size
+    image = QImage(w, h, QImage.Format.Format_ARGB32)
+    image.fill(QColor("#FFFFFF"))
+    p = QPainter(image)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    font = QFont("DejaVu Sans")
+    font.setPixelSize(20)
+    p.setFont(font)
+    left, right, top = 90, w - 190, 20
+    area = QRectF(left, top, right - left, (h - 90) * 0.68)
+    mood = QRectF(left, area.bottom() + 24, right - left, h - 70 - area.bottom() - 24)
+    t = np.asarray(t, np.float64)
+    tb, sb = _binned(t - t[0], np.asarray(shares, np.float64), MAX_POINTS)
+    span = max(float(tb[-1]), 60.0) / 60.0
+
+    def xpix(minutes: np.ndarray | float):
+        return left + np.asarray(minutes) / span * (right - left)
+
+    xs = xpix(tb / 60.0)
+    tops = np.cumsum(sb[:, _STACK_INDEX], axis=1)
+    below = np.zeros(len(tb))
+    for k, emotion in enumerate(STACK_ORDER):
+        upper = tops[:, k]
+        poly = QPolygonF([QPointF(x, area.bottom() - y * area.height())
+                          for x, y in zip(xs, upper)]
+                         + [QPointF(x, area.bottom() - y * area.height())
+                            for x, y in zip(xs[::-1], below[::-1])])
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(EMOTION_COLOURS[emotion]))
+        p.drawPolygon(poly)
+        below = upper
+    # mood line
+    p.setPen(QPen(_GRID, 1, Qt.PenStyle.DashLine))
+    p.drawLine(QPointF(left, mood.center().y()), QPointF(right, mood.center().y()))
+    path = QPainterPath()
+    ys = mood.center().y() - class_mood(sb) * mood.height() / 2
+    for i, (x, y) in enumerate(zip(xs, ys)):
+        path.moveTo(x, y) if i == 0 else path.lineTo(x, y)
+    p.setPen(QPen(_INK, 2.5))
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawPath(path)
+    # axes, ticks, labels
+    p.setPen(QPen(_MUTED, 1))
+    p.drawRect(area)
+    p.drawRect(mood)
+    for v in (0, 50, 100):
+        y = area.bottom() - v / 100 * area.height()
+        p.drawText(QRectF(0, y - 12, left - 10, 24),
+                   Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{v}%")
+    for v, label in ((1, "+100"), (0, "0"), (-1, "−100")):
+        y = mood.center().y() - v * mood.height() / 2
+        p.drawText(QRectF(0, y - 12, left - 10, 24),
+                   Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
+    p.drawText(QRectF(left, mood.top() + 2, 300, 24), Qt.AlignmentFlag.AlignLeft,
+               " class mood")
+    step = next(s for s in (1, 2, 5, 10, 15, 30, 60, 120) if span / s <= 10)
+    for m in np.arange(0, span + 1e-9, step):
+        x = float(xpix(m))
+        p.drawLine(QPointF(x, mood.bottom()), QPointF(x, mood.bottom() + 6))
+        p.drawText(QRectF(x - 40, mood.bottom() + 8, 80, 24), Qt.AlignmentFlag.AlignHCenter,
+                   f"{m:g}")
+    p.drawText(QRectF(left, h - 32, right - left, 28), Qt.AlignmentFlag.AlignHCenter,
+               "minutes since the start of the session")
+    # alerts
+    p.setPen(QPen(_INK, 2, Qt.PenStyle.DashLine))
+    for a in alerts:
+        x = float(xpix((a - t[0]) / 60.0))
+        p.drawLine(QPointF(x, area.top()), QPointF(x, mood.bottom()))
+    # legend, top band first
+    y = top
+    for emotion in reversed(STACK_ORDER):
+        p.fillRect(QRectF(right + 20, y + 3, 20, 20), QColor(EMOTION_COLOURS[emotion]))
+        p.setPen(_INK)
+        p.drawText(QRectF(right + 48, y, 140, 26), Qt.AlignmentFlag.AlignVCenter, emotion)
+        y += 30
+    if len(alerts):
+        p.setPen(QPen(_INK, 2, Qt.PenStyle.DashLine))
+        p.drawLine(QPointF(right + 30, y + 2), QPointF(right + 30, y + 24))
+        p.setPen(_INK)
+        p.drawText(QRectF(right + 48, y, 140, 26), Qt.AlignmentFlag.AlignVCenter, "alert")
+    p.end()
+    return image
+
+
+def render_student_table(summaries: Sequence[StudentSummary], width: int = 1600) -> QImage:
+    """The per-student table as an image: name, a bar of the time share of each expression
+    (and of "no face", grey), and the three largest shares in words."""
+    row_h, head_h = 38, 60
+    h = head_h + row_h * len(summaries) + 16
+    image = QImage(width, h, QImage.Format.Format_ARGB32)
+    image.fill(QColor("#FFFFFF"))
+    p = QPainter(image)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    font = QFont("DejaVu Sans")
+    font.setPixelSize(19)
+    p.setFont(font)
+    name_w, bar_x, bar_w = 230, 250, 760
+    text_x = bar_x + bar_w + 20
+    p.setPen(_INK)
+    bold = QFont(font)
+    bold.setBold(True)
+    p.setFont(bold)
+    p.drawText(QRectF(10, 8, name_w, 26), Qt.AlignmentFlag.AlignVCenter, "Student")
+    p.drawText(QRectF(text_x, 8, width - text_x, 26), Qt.AlignmentFlag.AlignVCenter,
+               "Most of the time")
+    p.setFont(font)
+    x = bar_x
+    for emotion in [*STACK_ORDER, "no face"]:  # legend above the bars
+        colour = NO_FACE_COLOUR if emotion == "no face" else EMOTION_COLOURS[emotion]
+        p.fillRect(QRectF(x, 12, 16, 16), QColor(colour))
+        p.setPen(_INK)
+        p.drawText(QRectF(x + 20, 6, 100, 28), Qt.AlignmentFlag.AlignVCenter, emotion)
+        x += 20 + p.fontMetrics().horizontalAdvance(emotion) + 14
+    for r, s in enumerate(summaries):
+        y = head_h + r * row_h
+        if r % 2:
+            p.fillRect(QRectF(0, y, width, row_h), QColor("#F2F2F2"))
+        p.setPen(_INK)
+        name = p.fontMetrics().elidedText(s.student, Qt.TextElideMode.ElideRight, name_w)
+        p.drawText(QRectF(10, y, name_w, row_h), Qt.AlignmentFlag.AlignVCenter, name)
+        x = float(bar_x)
+        parts = [(EMOTION_COLOURS[e], s.shares[EMOTIONS.index(e)]) for e in STACK_ORDER]
+        parts.append((NO_FACE_COLOUR, s.no_face_share))
+        for colour, share in parts:
+            seg = QRectF(x, y + 7, share * bar_w, row_h - 14)
+            p.fillRect(seg, QColor(colour))
+            if seg.width() > 44:
+                p.setPen(QColor(text_colour_on(colour)))
+                p.drawText(seg, Qt.AlignmentFlag.AlignCenter, f"{round(100 * share)}%")
+            x += share * bar_w
+        p.setPen(QPen(_GRID, 1))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRect(QRectF(bar_x, y + 7, bar_w, row_h - 14))
+        order = np.argsort(s.shares)[::-1][:2]
+        words = [f"{EMOTIONS[i]} {round(100 * s.shares[i])}%" for i in order if s.shares[i] > 0]
+        if s.no_face_share > 0:
+            words.append(f"no face {round(100 * s.no_face_share)}%")
+        p.setPen(_INK)
+        p.drawText(QRectF(text_x, y, width - text_x - 10, row_h), Qt.AlignmentFlag.AlignVCenter,
+                   " · ".join(words) or "–")
+    p.end()
+    return image
