@@ -139,6 +139,7 @@ class QtMainWindow(QMainWindow):
         self._last_saved: SavedSession | None = None
         self._selected: int | None = None
         self._timeline_dirty = False
+        self._shown_once = False
 
         self.preview = QtFramePreview(self)
         self.alert_bar = QtAlertBar(self)
@@ -638,6 +639,9 @@ class QtMainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if (state := self._store.layout("window")) is not None:
             self.restoreState(state)
+
+    def _restore_splitters(self) -> None:
+        """Splitter sizes, once the window has its size (before, they would be rescaled)."""
         for name, splitter in (("main_split", self.main_split),
                                ("right_split", self.right_split)):
             if (state := self._store.layout(name)) is not None:
@@ -934,6 +938,9 @@ class QtMainWindow(QMainWindow):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            self._restore_splitters()
         if not self.notice_acknowledged and self._notice is None:
             QTimer.singleShot(0, self.show_notice)
 

@@ -1,0 +1,336 @@
+"""pytest-qt tests of the teacher's cockpit: privacy (no network, no frame on disk, the
+responsible-use notice, anonymous and aggregate-only modes), the live views (chart, badges,
+timeline, alerts), sessions (pause, stop, session folder, recent sessions) and settings that
+survive a restart. Each test runs the real window on a synthetic gallery image."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QDesktopServices, QKeySequence
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
+
+from fer_desktop.cvutil import cv2
+from fer_desktop.export import CLASS_COLUMNS, CSV_COLUMNS, SUMMARY_COLUMNS, read_csv
+from fer_desktop.gui.alerts import AlertKind, AlertRules
+from fer_desktop.gui.badges import BadgeKind
+from fer_desktop.gui.qt_icons import badge_icon
+from fer_desktop.gui.qt_main_window import QtMainWindow
+from fer_desktop.gui.qt_mood_chart import QtMoodChart
+from fer_desktop.gui.qt_settings import QtSettingsStore
+from fer_desktop.gui.session import SessionState
+from fer_desktop.gui.settings import AppSettings, PrivacyMode
+from fer_desktop.labels import EMOTIONS
+from fer_desktop.synthetic import make_gallery
+
+WAIT_MS = 20_000
+
+
+@pytest.fixture(scope="module")
+def gallery_png(faces, tmp_path_factory) -> Path:
+    """A 9-tile gallery; tile 4 (the centre) has no face."""
+    image, _ = make_gallery(faces, 9, (1280, 720), empty=(4,))
+    path = tmp_path_factory.mktemp("cockpit") / "gallery9.png"
+    cv2.imwrite(str(path), image)
+    return path
+
+
+@pytest.fixture
+def warnings(monkeypatch) -> list[tuple]:
+    shown: list[tuple] = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(
+        lambda parent, title, text, *a, **k: shown.append((title, text))
+        or QMessageBox.StandardButton.Ok))
+    return shown
+
+
+@pytest.fixture
+def make_window(qtbot, model_path, tmp_path, warnings, app_settings):
+    """Windows on the test's own settings; closed at the end."""
+    made = []
+
+    def make(settings: QSettings | None = None, **kw) -> QtMainWindow:
+        kw.setdefault("csv_path", tmp_path / f"session{len(made)}.csv")
+        win = QtMainWindow(model_path=model_path, settings=settings or app_settings, **kw)
+        qtbot.addWidget(win)
+        win.show()
+        made.append(win)
+        return win
+
+    yield make
+    for win in made:
+        win.close()
+        assert not win.is_running
+
+
+def _run(qtbot, win: QtMainWindow, source: Path, analyses: int = 2) -> None:
+    win.start(str(source))
+    qtbot.waitUntil(lambda: len(win.record) >= analyses, timeout=WAIT_MS)
+
+
+def _files(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir()}
+
+
+# -- privacy ------------------------------------------------------------------------------------
+
+
+def test_no_network_connection_and_no_frame_written(qtbot, make_window, gallery_png, tmp_path,
+                                                    monkeypatch):
+    attempts = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(args)
+        raise AssertionError(f"network connection attempted: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    imwrites = []
+    monkeypatch.setattr(cv2, "imwrite", lambda *a, **k: imwrites.append(a) or True)
+    before = {p for p in tmp_path.rglob("*") if p.is_file()}
+
+    win = make_window()
+    _run(qtbot, win, gallery_png, analyses=3)
+    assert win.export_csv(tmp_path / "exported.csv")
+    saved = win.stop()
+
+    assert attempts == [] and imwrites == []
+    assert saved is not None and saved.report.exists()
+    written = {p for p in tmp_path.rglob("*") if p.is_file()} - before
+    images = sorted(p.name for p in written if p.suffix.lower() in {".png", ".jpg", ".jpeg",
+                                                                  ".bmp", ".ppm", ".webp"})
+    assert images == ["class_mood.png", "students.png"]  # charts, not frames
+    for name in images:
+        chart = cv2.imread(str(saved.folder / name))
+        assert chart.shape[1] == 1600  # drawn by the report, not a 1280x720 frame
+    assert {p.suffix for p in written} <= {".csv", ".png", ".html", ".ini"}
+
+
+def test_first_run_notice_must_be_acknowledged_once(qtbot, model_path, tmp_path, gallery_png):
+    settings = QSettings(str(tmp_path / "fresh.ini"), QSettings.Format.IniFormat)
+    settings.setValue("settings/export_dir", str(tmp_path / "sessions"))
+    win = QtMainWindow(model_path=model_path, csv_path=tmp_path / "s.csv", settings=settings)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win._notice is not None and win._notice.isVisible(), timeout=5000)
+    notice = win._notice
+    assert notice.windowModality() != Qt.WindowModality.NonModal  # blocks the window, not Qt
+    assert not notice.isModal() or notice.isVisible()
+    win.start(str(gallery_png))
+    assert not win.is_running and win.state is SessionState.IDLE  # not before acknowledging
+    assert not win.notice_acknowledged
+    qtbot.mouseClick(notice.accept_button, Qt.MouseButton.LeftButton)
+    assert win.notice_acknowledged
+    qtbot.waitUntil(lambda: win.is_running, timeout=5000)  # the pending start goes ahead
+    win.close()
+
+    again = QtMainWindow(model_path=model_path, csv_path=tmp_path / "s2.csv", settings=settings)
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.wait(50)
+    assert again._notice is None
+    again.close()
+
+
+def test_notice_says_what_is_analysed_and_the_law(qtbot, make_window):
+    win = make_window()
+    notice = win.show_notice()
+    body = " ".join(" ".join(label.text().split()) for label in notice.findChildren(QLabel))
+    assert "facial expression" in body and "not a measure of feelings" in body
+    assert "Art. 5(1)(f)" in body and "prohibited in the EU" in body
+    assert "opens no network connection" in body
+    assert notice.quit_button.text() == "Close"  # already acknowledged
+    notice.reject()
+    assert win.isVisible()
+
+
+def test_named_anonymous_and_aggregate_exports(qtbot, make_window, gallery_png, tmp_path):
+    win = make_window()
+    _run(qtbot, win, gallery_png)
+    win.students.item(0, 0).setText("Ada Lovelace")  # the teacher types a name
+    assert win.preview.badges[0].student == "Ada Lovelace"
+    qtbot.waitUntil(lambda: len(win.record) >= 4, timeout=WAIT_MS)
+    named = win.stop()
+    assert _files(named.folder) == {"session.csv", "students.csv", "class_mood.csv",
+                                    "class_mood.png", "students.png", "report.html"}
+    rows = read_csv(named.folder / "session.csv")
+    assert list(rows[0]) == list(CSV_COLUMNS) and rows[0]["student"] == "Ada Lovelace"
+    students = read_csv(named.folder / "students.csv")
+    assert list(students[0]) == list(SUMMARY_COLUMNS) and len(students) == 9
+    assert students[0]["student"] == "Ada Lovelace"
+    assert float(students[4]["no_face_share"]) == pytest.approx(1.0)
+    assert all(abs(sum(float(r[f"share_{e}"]) for e in EMOTIONS) + float(r["no_face_share"])
+                   - 1) < 1e-3 for r in students)
+    page = (named.folder / "report.html").read_text()
+    assert 'src="class_mood.png"' in page and 'src="students.png"' in page
+
+    assert win.set_privacy(PrivacyMode.ANONYMOUS)
+    assert win.preview.cover_names and win.preview.badges[0].student == "Student 1"
+    assert win.students.row_texts()[0][0] == "Student 1"
+    assert not win.students.item(0, 0).flags() & Qt.ItemFlag.ItemIsEditable
+    _run(qtbot, win, gallery_png)
+    anonymous = win.stop()
+    assert anonymous.folder != named.folder
+    for path in anonymous.folder.iterdir():
+        if path.suffix in (".csv", ".html"):
+            assert "Ada" not in path.read_text(), path.name
+    assert read_csv(anonymous.folder / "session.csv")[0]["student"] == "Student 1"
+
+    assert win.set_privacy(PrivacyMode.AGGREGATE)
+    win._session_csv = tmp_path / "aggregate-should-not-exist.csv"
+    _run(qtbot, win, gallery_png)
+    assert not win.set_privacy(PrivacyMode.NAMED)  # not during a session
+    assert win.settings.privacy is PrivacyMode.AGGREGATE
+    assert not win.preview.show_badges and not win.students.isVisible()
+    assert win.students.rowCount() == 9  # rows of earlier sessions are hidden, not refreshed
+    aggregate = win.stop()
+    assert _files(aggregate.folder) == {"class_mood.csv", "class_mood.png", "report.html"}
+    assert not (tmp_path / "aggregate-should-not-exist.csv").exists()
+    cls = read_csv(aggregate.folder / "class_mood.csv")
+    assert list(cls[0]) == list(CLASS_COLUMNS) and cls[0]["faces"] == "8"
+    page = (aggregate.folder / "report.html").read_text()
+    assert "Student" not in page.replace("per student", "")
+    assert not win.export_csv(tmp_path / "x.csv")
+
+
+# -- live view ----------------------------------------------------------------------------------
+
+
+def test_mood_chart_window_mood_line_and_alert_marks(qtbot):
+    chart = QtMoodChart(window_min=5)
+    qtbot.addWidget(chart)
+    chart.show()
+    happy, sad = np.zeros(7, np.float32), np.zeros(7, np.float32)
+    happy[EMOTIONS.index("happy")] = 1.0
+    sad[EMOTIONS.index("sad")] = 0.75
+    sad[EMOTIONS.index("neutral")] = 0.25
+    t0 = 1_700_000_000.0
+    for k in range(20 * 60):  # 20 minutes at 1 analysis/s: happy, then sad for the last 2 min
+        chart.add_shares(t0 + k, happy if k < 18 * 60 else sad)
+    chart.add_alert(t0 + 19 * 60)
+    chart.add_alert(t0 + 2 * 60)  # older than every window
+    items = (chart.curves[0], chart.mood_curve, chart.alert_markers)
+    ids = [id(i) for i in items]
+    for minutes in (1, 5, 15):
+        chart.set_window_min(minutes)
+        chart.redraw()
+        x, tops = chart.curve_data()
+        assert x[0] >= -minutes - 1e-9 and x[-1] == 0 and len(x) == minutes * 60 + 1
+        np.testing.assert_allclose(tops[-1], 100, atol=1e-4)
+        mx, mood = chart.mood_data()
+        assert mood[-1] == pytest.approx(-75) and len(mx) == len(x)
+        if minutes == 15:
+            assert mood[0] == pytest.approx(100)
+        np.testing.assert_allclose(chart.alert_x(), [-59 / 60])
+    assert [id(i) for i in (chart.curves[0], chart.mood_curve, chart.alert_markers)] == ids
+    assert chart.legend_values["sad"].text() == "75%"
+    assert chart.mood_label.text().strip() == "-75"
+    with pytest.raises(ValueError):
+        chart.set_window_min(7)
+
+
+def test_badges_table_icons_and_clicking_a_student_shows_the_timeline(qtbot, make_window,
+                                                                     gallery_png):
+    win = make_window()
+    _run(qtbot, win, gallery_png, analyses=3)
+    kinds = {b.kind for b in win.preview.badges}
+    assert BadgeKind.NO_FACE in kinds and kinds & {BadgeKind.EMOTION, BadgeKind.UNCERTAIN}
+    assert win.students.item(4, 1).text() == "no face"
+    assert not win.students.item(0, 1).icon().isNull()
+    for kind in BadgeKind:
+        assert not badge_icon(kind, "happy", "#000000").pixmap(32, 32).toImage().isNull()
+
+    assert not win.timeline.isVisible()
+    centre = win.preview.tile_rect(2).center().toPoint()
+    qtbot.mouseClick(win.preview, Qt.MouseButton.LeftButton, pos=centre)
+    assert win.timeline.isVisible() and win.timeline.tile == 2 and win.preview.selected == 2
+    bars = win.timeline.bar_data()
+    assert len(bars["x0"]) >= 1 and bars["width"].sum() > 0
+    assert "Student 3" in win.timeline.title.text()
+
+    rect = win.students.visualItemRect(win.students.item(4, 0))
+    qtbot.mouseClick(win.students.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert win.timeline.tile == 4
+    assert win.timeline.bar_data()["y"].tolist() == [0.0]  # "no face" row only
+
+    win.pause()
+    assert win.set_privacy(PrivacyMode.ANONYMOUS)
+    win.stop()
+    assert win.set_privacy(PrivacyMode.AGGREGATE)
+    assert not win.timeline.isVisible()
+
+
+def test_alerts_are_shown_without_blocking_and_marked_on_the_chart(qtbot, make_window,
+                                                                    app_settings, gallery_png):
+    store = QtSettingsStore(app_settings)
+    store.save(AppSettings(export_dir=str(store.load().export_dir),
+                           alerts=AlertRules(negative_enabled=False, face_missing_min=0.01)))
+    win = make_window()
+    win.start(str(gallery_png))
+    qtbot.waitUntil(lambda: win.alert_bar.isVisible(), timeout=WAIT_MS)
+    assert "Student 5" in win.alert_bar.label.text()
+    assert QApplication.activeModalWidget() is None
+    (alert,) = win.record.alerts
+    assert alert.kind is AlertKind.FACE_MISSING and alert.tile == 4
+    win.mood_chart.redraw()
+    assert len(win.mood_chart.alert_x()) == 1
+    saved = win.stop()
+    assert "No face in Student 5" in (saved.folder / "report.html").read_text()
+
+
+# -- sessions and settings ----------------------------------------------------------------------
+
+
+def test_pause_resume_stop_and_recent_sessions(qtbot, make_window, gallery_png, monkeypatch):
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(
+        lambda url: opened.append(url.toLocalFile()) or True))
+    win = make_window()
+    _run(qtbot, win, gallery_png)
+    assert win.state is SessionState.RUNNING and win.start_action.text() == "Stop"
+    win.pause_action.trigger()
+    assert win.state is SessionState.PAUSED and not win.is_running
+    assert win.pause_action.text() == "Resume"
+    n = len(win.record)
+    win.pause_action.trigger()
+    qtbot.waitUntil(lambda: len(win.record) > n, timeout=WAIT_MS)  # same session goes on
+    saved = win.stop()
+    assert win.state is SessionState.IDLE and win.start_action.text() == "Start"
+    assert saved.folder.parent == win.store.export_dir(win.settings)
+    assert win.store.recent_sessions() == [saved.folder]
+    win.recent_menu.aboutToShow.emit()
+    (action,) = [a for a in win.recent_menu.actions() if a.data() == str(saved.folder)]
+    action.trigger()
+    assert opened == [str(saved.report)]
+
+
+def test_settings_and_layout_survive_a_restart(qtbot, make_window, app_settings, tmp_path,
+                                               gallery_png):
+    win = make_window()
+    custom = AppSettings(rate=4.0, smoothing_s=3.0, uncertain_below=0.55, chart_window_min=15,
+                         export_dir=str(tmp_path / "elsewhere"), privacy=PrivacyMode.ANONYMOUS,
+                         alerts=AlertRules(negative_share=0.3, negative_for_s=20,
+                                           face_missing_min=4))
+    win.apply_settings(custom)
+    _run(qtbot, win, gallery_png, analyses=1)
+    assert win.worker.rate == 4.0 and win.worker.smoothing_s == 3.0
+    win.main_split.setSizes([700, 620])
+    sizes = win.main_split.sizes()
+    win.close()
+
+    again = make_window()
+    assert again.settings == custom
+    assert again.rate_spin.value() == 4.0 and again.mood_chart.window_min == 15
+    assert again.privacy_combo.currentData() is PrivacyMode.ANONYMOUS
+    assert again.source_combo.currentText() == "gallery9.png"
+    restored = again.main_split.sizes()  # offscreen, the window may be clamped: compare shares
+    assert restored[0] / sum(restored) == pytest.approx(sizes[0] / sum(sizes), abs=0.02)
+    assert again.start_action.shortcut() == QKeySequence("Ctrl+R")
+    assert again.pause_action.shortcut() == QKeySequence("Ctrl+P")
+    assert again.export_session_action.shortcut() == QKeySequence("Ctrl+E")
