@@ -52,6 +52,11 @@ class EmotionModel:
         beside it may give ``"temperature"``.
     num_threads : int
         CPU threads LiteRT may use.
+    temperature : float, optional
+        Softmax temperature; default the metrics file's ``"temperature"``, else 1.
+    flip_tta : bool, optional
+        Test-time augmentation: average the logits of each face and its mirror image (one batch
+        of ``2n``); default the metrics file's ``"flip_tta"``, else False.
 
     Raises
     ------
@@ -60,7 +65,7 @@ class EmotionModel:
     """
 
     def __init__(self, path: str | os.PathLike | None = None, num_threads: int = 2,
-                 temperature: float | None = None):
+                 temperature: float | None = None, flip_tta: bool | None = None):
         from ai_edge_litert.interpreter import Interpreter
 
         self.path = Path(path) if path else DEFAULT_MODEL
@@ -80,23 +85,39 @@ class EmotionModel:
                              f"output {out['shape']}; expected (N,48,48,1) and (N,7).")
         self._in, self._out = inp["index"], out["index"]
         self._batch = int(inp["shape"][0])
-        self.temperature = temperature if temperature is not None else self._read_temperature()
+        meta = self._read_metrics()
+        if temperature is None:
+            try:
+                temperature = float(meta.get("temperature", 1.0))
+            except (TypeError, ValueError):
+                temperature = 1.0
+        self.temperature = temperature if temperature > 0 else 1.0
+        self.flip_tta = bool(meta.get("flip_tta", False)) if flip_tta is None else flip_tta
 
-    def _read_temperature(self) -> float:
+    def _read_metrics(self) -> dict:
+        """The ``<stem>.metrics.json`` beside the model, or ``{}`` when absent or unreadable."""
         meta = self.path.with_name(self.path.stem + ".metrics.json")
         try:
-            t = float(json.loads(meta.read_text()).get("temperature", 1.0))
-            return t if t > 0 else 1.0
-        except (OSError, ValueError, TypeError, AttributeError):
-            return 1.0
+            data = json.loads(meta.read_text())
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
 
     def logits(self, faces: np.ndarray) -> np.ndarray:
-        """Logits of ``(n, 48, 48) uint8`` grey face crops: ``(n, 7) float32``."""
+        """Logits of ``(n, 48, 48) uint8`` grey face crops: ``(n, 7) float32`` (with
+        ``flip_tta``, the mean of the logits of the faces and of their mirror images)."""
         n = len(faces)
         if n == 0:
             return np.zeros((0, NUM_CLASSES), np.float32)
         if faces.shape[1:] != (FACE_SIZE, FACE_SIZE):
             raise ValueError(f"faces must be (n, 48, 48), got {faces.shape}")
+        if self.flip_tta:
+            both = self._invoke(np.concatenate([faces, faces[:, :, ::-1]]))
+            return 0.5 * (both[:n] + both[n:])
+        return self._invoke(faces)
+
+    def _invoke(self, faces: np.ndarray) -> np.ndarray:
+        n = len(faces)
         if n != self._batch:
             self._it.resize_tensor_input(self._in, (n, FACE_SIZE, FACE_SIZE, 1))
             self._it.allocate_tensors()

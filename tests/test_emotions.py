@@ -91,3 +91,16 @@ def test_temperature_fit_recovers_the_temperature_that_generated_the_labels():
     t = fit_temperature(z, y)
     assert t == pytest.approx(2.5, rel=0.05)
     assert expected_calibration_error(softmax(z, t), y) < expected_calibration_error(softmax(z), y)
+
+
+def test_flip_tta_is_mirror_invariant_and_read_from_the_metrics_file(model_path, tmp_path, faces):
+    crops = _real_face_crops(faces)
+    copy = tmp_path / "m.tflite"
+    copy.write_bytes(model_path.read_bytes())
+    (tmp_path / "m.metrics.json").write_text(json.dumps({"flip_tta": True}))
+    tta = EmotionModel(copy)
+    assert tta.flip_tta
+    np.testing.assert_allclose(tta.logits(crops), tta.logits(crops[:, :, ::-1]), atol=1e-4)
+    plain = EmotionModel(copy, flip_tta=False)
+    both = 0.5 * (plain.logits(crops) + plain.logits(crops[:, :, ::-1]))
+    np.testing.assert_allclose(tta.logits(crops), both, atol=1e-4)
