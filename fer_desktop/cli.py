@@ -145,6 +145,25 @@ def run_train(args) -> int:
     return 0
 
 
+def run_calibrate(args) -> int:
+    """``fer-desktop calibrate``: choose flip TTA and fit the temperature of a model on the
+    validation split, into its metrics file."""
+    try:
+        from fer_desktop.train import update_calibration
+    except ImportError as exc:
+        return _fail(f"calibration needs TensorFlow ({exc}); install it with: uv sync --extra train")
+    from fer_desktop.emotions import DEFAULT_MODEL, ModelError
+
+    try:
+        metrics = update_calibration(args.model or DEFAULT_MODEL, args.data)
+    except (ModelError, FileNotFoundError, KeyError, ValueError) as exc:
+        return _fail(str(exc).strip("'\""))
+    keys = ("runtime_val_accuracy_plain", "runtime_val_accuracy_flip_tta", "flip_tta",
+            "temperature", "val_ece_before", "val_ece_after")
+    print(json.dumps({k: metrics[k] for k in keys}, indent=2))
+    return 0
+
+
 def run_gui(args) -> int:
     """Open the window, optionally on a source and recording to a CSV."""
     from fer_desktop.gui.app import run_gui as _run
@@ -184,6 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=49, help="faces per inference call")
     p.set_defaults(func=run_evaluate)
+
+    p = sub.add_parser("calibrate", help="fit the softmax temperature (and choose flip TTA) of a "
+                                         "model on the validation split")
+    p.add_argument("--data", default="../shared/data/fer2013_train_val.npz")
+    p.add_argument("--model", help="LiteRT model (default: the shipped one)")
+    p.set_defaults(func=run_calibrate)
 
     p = sub.add_parser("train", help="train the expression CNN on FER-2013 and export it")
     p.add_argument("--data", default="../shared/data/fer2013_train_val.npz",

@@ -268,21 +268,48 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
 
 
 def calibrate(tflite_path: str | os.PathLike, x_val: np.ndarray, y_val: np.ndarray) -> dict:
-    """Fit the softmax temperature of the exported runtime model on the validation split and
-    report its accuracy and expected calibration error before and after (the app divides the
-    logits by ``temperature``; see :mod:`fer_desktop.emotions`)."""
+    """Choose flip test-time augmentation and fit the softmax temperature of the exported runtime
+    model on the validation split.
+
+    Flip TTA is kept when it raises validation accuracy; the temperature (Guo et al. 2017) is
+    fitted on the logits the app will compute. Returns the entries for the metrics file:
+    ``flip_tta``, ``temperature``, runtime accuracies with and without TTA, and the expected
+    calibration error before and after scaling.
+    """
     from fer_desktop.emotions import EmotionModel, softmax
     from fer_desktop.evaluate import expected_calibration_error, fit_temperature
 
-    model = EmotionModel(tflite_path, temperature=1.0)
-    logits = np.concatenate([model.logits(x_val[i:i + 256]) for i in range(0, len(x_val), 256)])
+    def val_logits(tta: bool) -> np.ndarray:
+        model = EmotionModel(tflite_path, temperature=1.0, flip_tta=tta)
+        return np.concatenate([model.logits(x_val[i:i + 256]) for i in range(0, len(x_val), 256)])
+
+    plain, flipped = val_logits(False), val_logits(True)
+    acc_plain = float((plain.argmax(1) == y_val).mean())
+    acc_tta = float((flipped.argmax(1) == y_val).mean())
+    tta = acc_tta > acc_plain
+    logits = flipped if tta else plain
     t = fit_temperature(logits, y_val)
     return {
-        "runtime_val_accuracy": float((logits.argmax(1) == y_val).mean()),
+        "runtime_val_accuracy_plain": round(acc_plain, 4),
+        "runtime_val_accuracy_flip_tta": round(acc_tta, 4),
+        "flip_tta": bool(tta),
+        "runtime_val_accuracy": round(max(acc_plain, acc_tta) if tta else acc_plain, 4),
         "temperature": round(t, 4),
         "val_ece_before": round(expected_calibration_error(softmax(logits), y_val), 4),
         "val_ece_after": round(expected_calibration_error(softmax(logits, t), y_val), 4),
     }
+
+
+def update_calibration(tflite_path: str | os.PathLike, data: str | os.PathLike) -> dict:
+    """Re-run :func:`calibrate` for a shipped model and merge the result into its
+    ``<stem>.metrics.json``; returns the merged metrics."""
+    tflite_path = Path(tflite_path)
+    x_va, y_va = load_split(data, "val")
+    meta_path = tflite_path.with_name(tflite_path.stem + ".metrics.json")
+    metrics = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    metrics.update(calibrate(tflite_path, x_va, y_va))
+    meta_path.write_text(json.dumps(metrics, indent=2))
+    return metrics
 
 
 def _save_inference(model, path: Path, cfg: TrainConfig) -> None:

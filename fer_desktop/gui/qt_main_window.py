@@ -146,6 +146,7 @@ class QtMainWindow(QMainWindow):
         self.students = QtStudentTable(self)
         self.mood_chart = QtMoodChart(self._settings.chart_window_min, parent=self)
         self.timeline = QtStudentTimeline(self)
+        self.timeline.setMaximumHeight(320)  # the list and the class chart stay the larger
         self.timeline.hide()
         left = QWidget(self)
         left_layout = QVBoxLayout(left)

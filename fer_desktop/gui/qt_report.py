@@ -255,7 +255,7 @@ def render_class_chart(t: np.ndarray, shares: np.ndarray, alerts: Sequence[float
     return image
 
 
-def render_student_table(summaries: Sequence[StudentSummary], width: int = 1600) -> QImage:
+def render_student_table(summaries: Sequence[StudentSummary], width: int = 1300) -> QImage:
     """The per-student table as an image: name, a bar of the time share of each expression
     (and of "no face", grey), and the three largest shares in words."""
     row_h, head_h = 38, 60
