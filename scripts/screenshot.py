@@ -6,7 +6,12 @@ analyses the screen region ``region:0,0,1920,1080`` (``app``); after ``--seconds
 screen is captured with ImageMagick's ``import -window root`` and the window is cropped from it.
 
 Sub-commands: ``gallery PNG`` (write the synthetic gallery), ``show PNG`` (the viewer),
-``app --out DIR [--seconds S] [--model PATH]``.
+``app --out DIR [--seconds S] [--model PATH]``, and for ``scripts/cockpit_screenshots.sh``:
+``cockpit --out DIR --name NAME [--mode named|anonymous|aggregate] [--theme light|dark]
+[--seconds S] [--model PATH]`` (the cockpit after S seconds: names typed, a student's
+timeline open, alerts; also the session folder's chart and table images) and
+``notice --out DIR`` (the first-run notice). They use a throw-away settings file, never the
+user's.
 """
 
 from __future__ import annotations
@@ -78,6 +83,131 @@ def run_app(out: Path, seconds: float, model: str | None) -> int:
     return app.exec()
 
 
+def _grab_window(widget, path: Path) -> None:
+    """Crop ``widget``'s frame from a capture of the whole X screen (window decorations and
+    all, as a teacher sees it)."""
+    from fer_desktop.cvutil import cv2
+
+    full = path.with_name(path.stem + "-full.png")
+    subprocess.run(["import", "-window", "root", str(full)], check=True)
+    image = cv2.imread(str(full))
+    g = widget.frameGeometry()
+    cv2.imwrite(str(path), image[g.top():g.bottom() + 1, g.left():g.right() + 1])
+    full.unlink()
+    print(f"wrote {path}")
+
+
+def _dark_palette():
+    from PySide6.QtGui import QColor, QPalette
+
+    pal = QPalette()
+    role = QPalette.ColorRole
+    for r, c in ((role.Window, "#2B2D30"), (role.WindowText, "#E8E8E8"), (role.Base, "#1E1F22"),
+                 (role.AlternateBase, "#26282B"), (role.Text, "#E8E8E8"),
+                 (role.Button, "#3A3C40"), (role.ButtonText, "#E8E8E8"),
+                 (role.Highlight, "#2F65CA"), (role.HighlightedText, "#FFFFFF"),
+                 (role.ToolTipBase, "#3A3C40"), (role.ToolTipText, "#E8E8E8"),
+                 (role.PlaceholderText, "#9A9A9A"), (role.Link, "#8CC8FF")):
+        pal.setColor(r, QColor(c))
+    return pal
+
+
+def _app(theme: str):
+    import tempfile
+
+    import pyqtgraph as pg
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication([])
+    app.setApplicationName("fer-desktop")
+    app.setOrganizationName("fer-desktop-screenshots")
+    app.setStyle("Fusion")
+    if theme == "dark":  # what a desktop in dark mode hands Qt (Xvfb has no platform theme)
+        app.setPalette(_dark_palette())
+    pg.setConfigOptions(antialias=True)
+    tmp = Path(tempfile.mkdtemp(prefix="fer-shots-"))
+    settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue("settings/export_dir", str(tmp / "sessions"))
+    return app, settings, tmp
+
+
+def run_cockpit(out: Path, name: str, mode: str, theme: str, seconds: float,
+                model: str | None) -> int:
+    """The cockpit on the gallery region after ``seconds``: every student named (named mode),
+    the timeline of the student in tile 2, alerts when a face is missing for 15 s."""
+    import shutil
+
+    from PySide6.QtCore import QTimer
+
+    from fer_desktop.emotions import DEFAULT_MODEL
+    from fer_desktop.gui.alerts import AlertRules
+    from fer_desktop.gui.qt_main_window import QtMainWindow
+    from fer_desktop.gui.qt_settings import NOTICE_VERSION, QtSettingsStore
+    from fer_desktop.gui.settings import AppSettings, PrivacyMode
+    from fer_desktop.synthetic import NAMES
+
+    out.mkdir(parents=True, exist_ok=True)
+    app, settings, tmp = _app(theme)
+    settings.setValue("privacy/notice_acknowledged", NOTICE_VERSION)
+    store = QtSettingsStore(settings)
+    store.save(AppSettings(chart_window_min=1, privacy=PrivacyMode(mode),
+                           export_dir=str(tmp / "sessions"),
+                           alerts=AlertRules(face_missing_min=0.25, negative_for_s=10)))
+    window = QtMainWindow(model_path=Path(model) if model else DEFAULT_MODEL,
+                          csv_path=tmp / "session.csv", settings=settings)
+    window.setGeometry(GALLERY_W, 0, SCREEN_W - GALLERY_W, SCREEN_H - 40)
+    window.show()
+    window.start(f"region:0,0,{GALLERY_W},{SCREEN_H}")
+
+    def name_students() -> None:
+        if mode == "named":
+            for row in range(window.students.rowCount()):
+                window.students.item(row, 0).setText(NAMES[row % len(NAMES)])
+        if mode != "aggregate":
+            window.show_student(2)
+
+    def capture() -> None:
+        _grab_window(window, out / f"{name}.png")
+        saved = window.stop()
+        if saved is not None and mode == "named":
+            for image in ("class_mood.png", "students.png"):
+                if (saved.folder / image).exists():
+                    shutil.copy(saved.folder / image, out / f"{name}-report-{image}")
+        window.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    QTimer.singleShot(int(seconds * 500), name_students)
+    QTimer.singleShot(int(seconds * 1000), capture)
+    return app.exec()
+
+
+def run_notice(out: Path, theme: str) -> int:
+    """The first-run notice over the (empty) window."""
+    import shutil
+
+    from PySide6.QtCore import QTimer
+
+    from fer_desktop.gui.qt_main_window import QtMainWindow
+
+    out.mkdir(parents=True, exist_ok=True)
+    app, settings, tmp = _app(theme)
+    window = QtMainWindow(csv_path=tmp / "session.csv", settings=settings)
+    window.setGeometry(GALLERY_W, 0, SCREEN_W - GALLERY_W, 800)
+    window.show()
+
+    def capture() -> None:
+        notice = window._notice
+        notice.move(window.geometry().center() - notice.rect().center())
+        app.processEvents()
+        _grab_window(window, out / "cockpit-notice.png")
+        window.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    QTimer.singleShot(2500, capture)
+    return app.exec()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -88,7 +218,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=ROOT / "docs")
     p.add_argument("--seconds", type=float, default=40.0)
     p.add_argument("--model", default=None, help="default: the shipped model")
+    p = sub.add_parser("cockpit")
+    p.add_argument("--out", type=Path, default=ROOT / "docs")
+    p.add_argument("--name", default="cockpit")
+    p.add_argument("--mode", choices=("named", "anonymous", "aggregate"), default="named")
+    p.add_argument("--theme", choices=("light", "dark"), default="light")
+    p.add_argument("--seconds", type=float, default=45.0)
+    p.add_argument("--model", default=None, help="default: the shipped model")
+    p = sub.add_parser("notice")
+    p.add_argument("--out", type=Path, default=ROOT / "docs")
+    p.add_argument("--theme", choices=("light", "dark"), default="light")
     args = parser.parse_args(argv)
+    if args.cmd == "cockpit":
+        return run_cockpit(args.out, args.name, args.mode, args.theme, args.seconds, args.model)
+    if args.cmd == "notice":
+        return run_notice(args.out, args.theme)
     if args.cmd == "gallery":
         write_gallery(args.png)
         return 0

@@ -108,7 +108,7 @@ def test_no_network_connection_and_no_frame_written(qtbot, make_window, gallery_
     assert images == ["class_mood.png", "students.png"]  # charts, not frames
     for name in images:
         chart = cv2.imread(str(saved.folder / name))
-        assert chart.shape[1] == 1600  # drawn by the report, not a 1280x720 frame
+        assert chart.shape[1] in (1300, 1600)  # drawn by the report, not a 1280x720 frame
     assert {p.suffix for p in written} <= {".csv", ".png", ".html", ".ini"}
 
 

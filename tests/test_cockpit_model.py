@@ -125,6 +125,7 @@ def test_missing_face_alert_per_student():
     assert len(out) == 1
     assert out[0].kind is AlertKind.FACE_MISSING and out[0].tile == 1 and out[0].t == 80
     assert "Ben" in out[0].message and "1 min" in out[0].message
+    assert out[0].message_for("Student 2") == "No face in Student 2's tile for 1 min."
     assert engine.update(200.0, np.zeros(7), np.array([True]), names[:1]) == []  # fewer tiles
 
 

@@ -68,16 +68,29 @@ class Alert:
     kind : AlertKind
     t : float
         When it fired (the observation time, seconds of the caller's clock).
-    message : str
-        One sentence for the teacher.
+    text : str
+        One sentence for the teacher; ``{student}`` stands for the student's name.
     tile : int or None
         The student's tile for :attr:`AlertKind.FACE_MISSING`.
+    student : str
+        The student's display name when the alert fired ("" for class alerts).
     """
 
     kind: AlertKind
     t: float
-    message: str
+    text: str
     tile: int | None = None
+    student: str = ""
+
+    @property
+    def message(self) -> str:
+        """The sentence with the student's name."""
+        return self.message_for(self.student)
+
+    def message_for(self, student: str) -> str:
+        """The sentence naming the student ``student`` (another name, for an anonymous
+        export)."""
+        return self.text.replace("{student}", student)
 
 
 class AlertEngine:
@@ -153,8 +166,8 @@ class AlertEngine:
             if tile not in self._missing_fired and t - since >= 60.0 * r.face_missing_min:
                 self._missing_fired.add(tile)
                 out.append(Alert(AlertKind.FACE_MISSING, t,
-                                 f"No face in {names[tile]}'s tile for {_duration(t - since)}.",
-                                 tile))
+                                 f"No face in {{student}}'s tile for {_duration(t - since)}.",
+                                 tile, names[tile]))
         return out
 
 

@@ -196,11 +196,14 @@ class QtFramePreview(QWidget):
             self._paint_badge(p, metrics, badge, tile)
 
     def _paint_name_cover(self, p: QPainter, badge: Badge, tile: QRectF) -> None:
+        """Cover the name a meeting app prints on a tile: the strip at the bottom, and the
+        whole tile when it shows no face (meeting apps print the name large in its middle
+        when the camera is off)."""
         strip = QRectF(tile.left(), tile.bottom() - tile.height() * NAME_STRIP, tile.width(),
                        tile.height() * NAME_STRIP)
         p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(20, 20, 20, 235))
-        p.drawRect(strip)
+        p.setBrush(QColor(20, 20, 20))
+        p.drawRect(tile if badge.face is None else strip)
         p.setPen(QColor("#FFFFFF"))
         p.drawText(strip.adjusted(6, 0, -6, 0),
                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, badge.student)

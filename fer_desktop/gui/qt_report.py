@@ -24,6 +24,7 @@ from fer_desktop.gui.session_record import SessionRecord
 from fer_desktop.gui.settings import PrivacyMode
 from fer_desktop.labels import EMOTIONS
 from fer_desktop.report import ReportData, render_html
+from fer_desktop.students import student_name
 from fer_desktop.summary import StudentSummary, class_mood
 
 _STACK_INDEX = np.array([EMOTIONS.index(e) for e in STACK_ORDER])
@@ -112,8 +113,9 @@ def save_session(parent: Path, record: SessionRecord, privacy: PrivacyMode,
     t, shares, faces = record.class_series()
     written.append(write_class_csv(t, shares, faces, folder / "class_mood.csv"))
     files.append(("class_mood.csv", "the class mood at every analysis, no per-student data"))
-    alerts = [(a.t, a.message if per_student or a.tile is None else "A face was missing.")
-              for a in record.alerts]
+    alerts = [(a.t, a.message_for(names.get(a.tile, student_name(a.tile)))
+               if a.tile is not None else a.message) for a in record.alerts
+              if per_student or a.tile is None]
     chart = render_class_chart(t, shares, [a[0] for a in alerts])
     written.append(_save_image(chart, folder / "class_mood.png"))
     table_name = ""
