@@ -5,7 +5,8 @@ same numbers for any session CSV (``fer-desktop analyze`` output included).
 
 Time accounting: each analysed frame stands for the time until the next analysed frame of the
 same student, at most ``max_gap_s`` (so a pause or a source switch does not count as observed
-time); a student's last frame stands for the median interval of their other frames.
+time); a student's last frame stands for the median interval of their other frames, and a lone
+frame (a single image) for one second.
 """
 
 from __future__ import annotations
@@ -112,11 +113,11 @@ def sample_weights(t: np.ndarray, max_gap_s: float = MAX_GAP_S) -> np.ndarray:
     -------
     np.ndarray
         ``(m,) float64``: the interval to the next analysis, capped; the last analysis gets the
-        median of the others (a lone analysis: 0).
+        median of the others; a lone analysis (one image) counts as 1 s, at most ``max_gap_s``.
     """
     t = np.asarray(t, np.float64)
     if len(t) < 2:
-        return np.zeros(len(t))
+        return np.full(len(t), min(1.0, max_gap_s))
     dt = np.minimum(np.diff(t), max_gap_s)
     return np.append(dt, np.median(dt))
 

@@ -64,7 +64,7 @@ def test_class_mood_is_positive_minus_negative():
 def test_sample_weights_cap_gaps():
     np.testing.assert_allclose(sample_weights([0, 0.5, 1.0, 60.0, 60.5], max_gap_s=5),
                                [0.5, 0.5, 5, 0.5, 0.5])
-    assert sample_weights([3.0]).tolist() == [0.0]
+    assert sample_weights([3.0]).tolist() == [1.0]  # one image: one nominal second
 
 
 def test_summarize_time_shares_and_no_face():
