@@ -4,13 +4,22 @@ A gallery view is a grid of equally sized, roughly 16:9 video tiles laid on a un
 with thin gaps (Zoom, Meet and Teams all draw it so), often with a partial, centred last row and
 the meeting window's title bar and toolbars around it. The method:
 
-1. take the most frequent colours of the frame as candidate background colours;
+1. take the most frequent colours of the frame as candidate background colours (near-equal
+   shades merged);
 2. for each candidate, mask the pixels within ``tolerance`` of it, in colour and, separately, in
-   the median-filtered grey frame (compressed video spoils colours near edges), open the complementary mask
-   (3x3) to cut compression bridges across the gaps, and take its connected components;
+   the median-filtered grey frame (compressed video spoils colours near edges), open the
+   complementary mask (3x3) to cut compression bridges across the gaps, and take its connected
+   components;
 3. keep components shaped like a tile (aspect 1.15..2.4, at least 64x36 pixels, mostly
-   non-background) and group them by size; the largest group of equal-sized tiles is the grid;
-4. the candidate giving the largest grid wins.
+   non-background, not a shared document) and take the largest group of equal-sized ones;
+4. cut components as large as several tiles of the group plus their gaps (tiles merged across
+   a gap by compression) into tiles on the group's pitch;
+5. when the group is a strip (one row or column: the thumbnails of a speaker view or a shared
+   screen), add the speaker's tile: the largest other tile-shaped component beside the strip;
+6. join the tiles of the colour and grey masks; the candidate giving the most tiles wins.
+
+Shared slides and documents (a plain page with ink spread across it,
+:class:`fer_desktop.tiles.Plainness`) are never tiles.
 
 A frame with no grid (a webcam picture) is one tile covering the whole frame.
 """
@@ -22,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fer_desktop.cvutil import cv2
+from fer_desktop.tiles import plainness
 
 #: Tile aspect ratios (width / height) accepted; 16:9 is 1.78, Meet crops tiles to about 1.3.
 MIN_ASPECT, MAX_ASPECT = 1.15, 2.4
@@ -57,36 +67,37 @@ class Tiles:
 
 def _candidate_colours(img: np.ndarray, k: int) -> list[tuple[int, int, int]]:
     """The ``k`` most frequent BGR colours (buckets of 8 levels per channel, each represented by
-    its median), skipping colours that cover under 2 % of the frame."""
+    its median), skipping colours that cover under 2 % of the frame and colours within 4 levels
+    of a more frequent one (a title bar a shade off the toolbar)."""
     sample = img[::4, ::4].reshape(-1, 3)
     q = (sample >> 3).astype(np.int32)
     packed = (q[:, 0] << 10) | (q[:, 1] << 5) | q[:, 2]
     values, counts = np.unique(packed, return_counts=True)
-    out = []
-    for i in np.argsort(counts)[::-1][:k]:
-        if counts[i] < 0.02 * len(packed):
+    out: list[tuple[int, int, int]] = []
+    for i in np.argsort(counts)[::-1]:
+        if counts[i] < 0.02 * len(packed) or len(out) == k:
             break
-        out.append(tuple(int(v) for v in np.median(sample[packed == values[i]], axis=0)))
+        colour = tuple(int(v) for v in np.median(sample[packed == values[i]], axis=0))
+        if all(max(abs(a - b) for a, b in zip(colour, c)) > 4 for c in out):
+            out.append(colour)
     return out
 
 
-def _background_masks(img: np.ndarray, k: int, tolerance: int):
-    """Yield ``(background_mask, colour, priority)`` for each candidate background; colour
-    masks (priority 1) are exact on lossless screen captures and win ties.
+def _background_masks(img: np.ndarray, gray: np.ndarray, k: int, tolerance: int):
+    """Yield ``(colour, masks)`` for each candidate background: its mask in colour and in the
+    median-filtered grey frame.
 
-    Two kinds of candidate: a BGR colour (separates a dark-blue sweater from a black background)
+    Two kinds of mask: a BGR colour (separates a dark-blue sweater from a black background)
     and a grey level of the median-filtered (3x3) grey frame (resists the chroma bleeding and
     ringing of compressed screen-share video, which can bridge a thin gap in colour).
     """
-    colours = _candidate_colours(img, k)
-    for colour in colours:
+    smooth = cv2.medianBlur(gray, 3)
+    for colour in _candidate_colours(img, k):
         lo = np.array([max(0, c - tolerance) for c in colour], np.uint8)
         hi = np.array([min(255, c + tolerance) for c in colour], np.uint8)
-        yield cv2.inRange(img, lo, hi), colour, 1
-    gray = cv2.medianBlur(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), 3)
-    for colour in colours:
         level = int(round(0.114 * colour[0] + 0.587 * colour[1] + 0.299 * colour[2]))
-        yield cv2.inRange(gray, max(0, level - tolerance), min(255, level + tolerance)), colour, 0
+        yield colour, (cv2.inRange(img, lo, hi),
+                       cv2.inRange(smooth, max(0, level - tolerance), min(255, level + tolerance)))
 
 
 def _group_equal_sizes(boxes: np.ndarray, rel_tol: float = 0.04) -> np.ndarray:
@@ -121,9 +132,155 @@ def sort_row_major(boxes: np.ndarray) -> np.ndarray:
     return boxes[flat]
 
 
+def _is_line(boxes: np.ndarray) -> bool:
+    """Whether ``(n, 4)`` xywh boxes lie in one row or one column (a strip of thumbnails)."""
+    tol = 0.25 * boxes[:, 3].min()
+    return bool(np.ptp(boxes[:, 1]) <= tol or np.ptp(boxes[:, 0]) <= 0.25 * boxes[:, 2].min())
+
+
+def _overlaps(box: np.ndarray, boxes: np.ndarray) -> bool:
+    if len(boxes) == 0:
+        return False
+    x0 = np.maximum(box[0], boxes[:, 0])
+    y0 = np.maximum(box[1], boxes[:, 1])
+    x1 = np.minimum(box[0] + box[2], boxes[:, 0] + boxes[:, 2])
+    y1 = np.minimum(box[1] + box[3], boxes[:, 1] + boxes[:, 3])
+    return bool(((x1 > x0) & (y1 > y0)).any())
+
+
+def _same_size(box: np.ndarray, boxes: np.ndarray, rel_tol: float = 0.04) -> bool:
+    """Whether ``box`` has the width and height of one of ``boxes`` within ``rel_tol``."""
+    return bool(((np.abs(boxes[:, 2] - box[2]) <= max(3, rel_tol * box[2]))
+                 & (np.abs(boxes[:, 3] - box[3]) <= max(3, rel_tol * box[3]))).any())
+
+
+def _gaps(group: np.ndarray) -> tuple[float, float]:
+    """Median horizontal and vertical gap (pixels) between neighbouring tiles of a group of
+    equal tiles; one stands in for the other when only one is seen, and 3 % of the tile width
+    for both when the group is a single tile."""
+    gx, gy = [], []
+    for x, y, w, h in group:
+        dx = group[:, 0] - (x + w)
+        same_row = np.abs(group[:, 1] - y) <= 2
+        gx += dx[same_row & (dx >= 0) & (dx < w)].tolist()
+        dy = group[:, 1] - (y + h)
+        same_col = np.abs(group[:, 0] - x) <= 2
+        gy += dy[same_col & (dy >= 0) & (dy < h)].tolist()
+    fx = float(np.median(gx)) if gx else None
+    fy = float(np.median(gy)) if gy else None
+    default = 0.03 * float(group[0, 2])
+    return (fx if fx is not None else fy if fy is not None else default,
+            fy if fy is not None else fx if fx is not None else default)
+
+
+def _split_merged(stats: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Tiles of the grid that compression or a thin gap merged into one component: components
+    (``stats`` rows ``x, y, w, h, area``) exactly as large as ``kx`` by ``ky`` tiles of the
+    group with the group's gaps between them are cut into those tiles."""
+    tw, th = float(np.median(group[:, 2])), float(np.median(group[:, 3]))
+    gx, gy = _gaps(group)
+    out = []
+    for x, y, w, h, area in stats:
+        kx = int(round((w + gx) / (tw + gx)))
+        ky = int(round((h + gy) / (th + gy)))
+        if kx * ky < 2 or kx > 7 or ky > 7 or area < 0.5 * w * h:
+            continue
+        if (abs(w - (kx * tw + (kx - 1) * gx)) > max(4.0, 0.03 * w)
+                or abs(h - (ky * th + (ky - 1) * gy)) > max(4.0, 0.03 * h)):
+            continue
+        box = np.array([x, y, w, h])
+        if _overlaps(box, group):
+            continue
+        for j in range(ky):
+            for i in range(kx):
+                cx, cy = x + i * (tw + gx), y + j * (th + gy)
+                # on the pitch of the group's tiles in the same row or column, when there are
+                row = group[np.abs(group[:, 1] - cy) <= 0.25 * th]
+                if len(row):
+                    k = round((cx - row[0, 0]) / (tw + gx))
+                    if abs(cx - (row[0, 0] + k * (tw + gx))) <= 0.1 * tw:
+                        cx = row[0, 0] + k * (tw + gx)
+                col = group[np.abs(group[:, 0] - cx) <= 0.25 * tw]
+                if len(col):
+                    k = round((cy - col[0, 1]) / (th + gy))
+                    if abs(cy - (col[0, 1] + k * (th + gy))) <= 0.1 * th:
+                        cy = col[0, 1] + k * (th + gy)
+                out.append((round(cx), round(cy), round(tw), round(th)))
+    return np.array(out, np.int64).reshape(-1, 4)
+
+
+def _speaker_tile(cand: np.ndarray, strip: np.ndarray, gray: np.ndarray) -> np.ndarray | None:
+    """The large (or, beside one large tile, the small) tile that goes with a strip of equal
+    thumbnails in a speaker view: the largest tile-shaped component of another size beside the
+    strip that is not a shared document (:class:`fer_desktop.tiles.Plainness`)."""
+    if not _is_line(strip):
+        return None
+    a = float(strip[0, 2]) * float(strip[0, 3])
+    x0, y0 = strip[:, 0].min(), strip[:, 1].min()
+    x1, y1 = (strip[:, 0] + strip[:, 2]).max(), (strip[:, 1] + strip[:, 3]).max()
+    row = np.ptp(strip[:, 1]) <= 0.25 * strip[:, 3].min()
+    best = None
+    for box in cand:
+        area = float(box[2]) * float(box[3])
+        if 0.5 * a < area < 2 * a or _overlaps(box, strip):
+            continue
+        if len(strip) > 1 and area < a:  # beside a strip of two or more, the speaker is larger
+            continue
+        # thumbnails are at least 15 % as wide as the speaker (toolbar buttons are less)
+        if not 0.15 <= box[2] / strip[0, 2] <= 1 / 0.15:
+            continue
+        # beside the strip: below or above a row, left or right of a column, overlapping its span
+        beside_row = box[0] < x1 and box[0] + box[2] > x0
+        beside_col = box[1] < y1 and box[1] + box[3] > y0
+        if not (beside_row or beside_col if len(strip) == 1 else beside_row if row
+                else beside_col):
+            continue
+        if best is not None and area <= float(best[2]) * float(best[3]):
+            continue
+        best = box
+    return best
+
+
+def _layout(stats: np.ndarray, gray: np.ndarray, scale: float) -> np.ndarray:
+    """The tiles among the components ``stats`` (rows ``x, y, w, h, area``) of one background
+    mask: the largest group of equal tile-shaped components, merged tiles cut apart, and the
+    speaker tile that goes with a strip. ``(k, 4)`` xywh, possibly empty."""
+    h, w = gray.shape
+    bw, bh, area = stats[:, 2], stats[:, 3], stats[:, 4]
+    aspect = bw / np.maximum(bh, 1)
+    ok = ((bw >= MIN_TILE_W * scale) & (bh >= MIN_TILE_H * scale)
+          & (aspect >= MIN_ASPECT) & (aspect <= MAX_ASPECT)
+          & (area >= 0.5 * bw * bh)
+          & ~((bw >= w - 2) | (bh >= h - 2)))  # a band across the frame is no tile
+    cand = stats[ok, :4]
+    # a shared document is no tile (only large components are worth the look)
+    big = cand[:, 2] * cand[:, 3] > 0.04 * w * h
+    if big.any():
+        doc = np.array([b and plainness(gray, c).document for b, c in zip(big, cand)], bool)
+        cand = cand[~doc]
+    if len(cand) == 0:
+        return np.zeros((0, 4), np.int64)
+    group = cand[_group_equal_sizes(cand)]
+    rest = stats[~ok]
+    if len(rest):
+        group = np.concatenate([group, _split_merged(rest, group)])
+    speaker = _speaker_tile(cand, group, gray)
+    if speaker is not None:
+        return np.concatenate([group, speaker[None]])
+    # a lone tile must be a substantial part of the frame to count as a gallery
+    if len(group) == 1 and group[0, 2] * group[0, 3] < 0.08 * w * h:
+        return np.zeros((0, 4), np.int64)
+    return group
+
+
 def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
                n_colours: int = 3) -> Tiles:
     """Find the gallery tiles of a BGR frame.
+
+    The tiles of a gallery (equal tiles in rows), of a speaker view (one large tile beside a
+    strip of equal thumbnails) or of a shared screen's strip of thumbnails (the shared document
+    is no tile); tiles merged by compression across a thin gap are cut apart on the grid's
+    pitch.
 
     Parameters
     ----------
@@ -141,7 +298,7 @@ def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
     Returns
     -------
     Tiles
-        The grid's tiles, or one tile covering the frame when no grid is found.
+        The tiles, or one tile covering the frame when no gallery is found.
 
     Raises
     ------
@@ -154,32 +311,37 @@ def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
     scale = min(1.0, max_side / max(h0, w0))
     img = image if scale == 1.0 else cv2.resize(image, (round(w0 * scale), round(h0 * scale)),
                                                 interpolation=cv2.INTER_AREA)
-    h, w = img.shape[:2]
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     kernel = np.ones((3, 3), np.uint8)
-    best: tuple[tuple[int, int, int], np.ndarray, tuple[int, int, int]] | None = None
-    for bg, colour, priority in _background_masks(img, n_colours, tolerance):
-        fg = cv2.bitwise_not(bg)
-        fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, kernel)
-        n, _, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=4)
-        if n <= 1:
+    best: tuple[tuple[int, int], np.ndarray, tuple[int, int, int]] | None = None
+    for colour, masks in _background_masks(img, gray, n_colours, tolerance):
+        # the colour mask is exact on lossless captures, the grey one survives compression:
+        # the tiles of the one that finds more, and those of the other that add to them
+        layouts = []
+        for bg in masks:
+            fg = cv2.morphologyEx(cv2.bitwise_not(bg), cv2.MORPH_OPEN, kernel)
+            n, _, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=4)
+            if n > 1:
+                layouts.append(_layout(stats[1:].astype(np.int64), gray, scale))
+        if not layouts:
             continue
-        s = stats[1:]
-        bw, bh, area = s[:, 2], s[:, 3], s[:, 4]
-        aspect = bw / np.maximum(bh, 1)
-        ok = ((bw >= MIN_TILE_W * scale) & (bh >= MIN_TILE_H * scale)
-              & (aspect >= MIN_ASPECT) & (aspect <= MAX_ASPECT)
-              & (area >= 0.5 * bw * bh)
-              & ~((bw >= w - 2) | (bh >= h - 2)))  # a band across the frame is no tile
-        cand = s[ok, :4]
-        if len(cand) == 0:
+        layouts.sort(key=len, reverse=True)
+        if (len(layouts) == 2 and len(layouts[0]) == len(layouts[1])
+                and all(_overlaps(b, layouts[1]) for b in layouts[0])
+                and int(layouts[1][:, 2] @ layouts[1][:, 3])
+                < int(layouts[0][:, 2] @ layouts[0][:, 3])):
+            layouts.reverse()  # the same tiles: the tighter boxes (compression swells colour's)
+        tiles = layouts[0]
+        for other in layouts[1:]:
+            new = [b for b in other if len(tiles) and not _overlaps(b, tiles)
+                   and _same_size(b, tiles)]
+            if new:
+                tiles = np.concatenate([tiles, np.array(new, np.int64)])
+        if len(tiles) == 0:
             continue
-        group = cand[_group_equal_sizes(cand)]
-        # a lone tile must be a substantial part of the frame to count as a gallery
-        if len(group) == 1 and group[0, 2] * group[0, 3] < 0.08 * w * h:
-            continue
-        key = (len(group), priority, int(group[:, 2].astype(np.int64) @ group[:, 3]))
+        key = (len(tiles), int(tiles[:, 2] @ tiles[:, 3]))
         if best is None or key > best[0]:
-            best = (key, group, colour)
+            best = (key, tiles, colour)
     if best is None:
         return Tiles(np.array([[0, 0, w0, h0]], np.int32), grid=False)
     boxes = best[1].astype(np.float64)

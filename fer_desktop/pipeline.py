@@ -15,6 +15,7 @@ from fer_desktop.gallery import find_tiles
 from fer_desktop.labels import EMOTIONS, NUM_CLASSES
 from fer_desktop.sources import Frame
 from fer_desktop.students import ProbabilitySmoother, student_name
+from fer_desktop.tiles import TileState, plainness
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,10 @@ class FrameResult:
         ``(n, 7) float32`` probabilities after temporal smoothing (what badges and CSV show).
     students : tuple of str
         Student name per tile.
+    states : tuple of TileState
+        What each tile shows: a face, no face, or a camera-off card (a name or initials on a
+        plain background, never searched for a face). Empty in results made by hand: then
+        :attr:`tile_states` derives face / no face from :attr:`faces`.
     timings : dict
         Seconds spent per step: ``gallery``, ``faces``, ``emotions``, ``total``.
     image : np.ndarray or None
@@ -56,6 +61,7 @@ class FrameResult:
     probs: np.ndarray
     smoothed: np.ndarray
     students: tuple[str, ...]
+    states: tuple[TileState, ...] = ()
     timings: dict = field(default_factory=dict)
     image: np.ndarray | None = field(default=None, repr=False)
 
@@ -63,6 +69,13 @@ class FrameResult:
     def has_face(self) -> np.ndarray:
         """``(n,) bool``: True where the tile has a face."""
         return self.faces[:, 2] > 0
+
+    @property
+    def tile_states(self) -> tuple[TileState, ...]:
+        """What each tile shows (:attr:`states`, or face / no face when it is empty)."""
+        if len(self.states) == len(self.tiles):
+            return self.states
+        return tuple(TileState.FACE if f else TileState.NO_FACE for f in self.has_face)
 
     @property
     def emotions(self) -> list[str | None]:
@@ -105,7 +118,7 @@ class _ReuseCache:
         self.frame_shape: tuple | None = None
         self.layout: np.ndarray | None = None
         self.tiles_t = -np.inf
-        self.faces: dict[tuple, tuple[np.ndarray, np.ndarray, float]] = {}
+        self.faces: dict[tuple, tuple[np.ndarray, np.ndarray, float, TileState]] = {}
 
     def clear(self) -> None:
         self.__init__()
@@ -150,6 +163,7 @@ class Analyzer:
         self.change_levels = change_levels
         self._cache = _ReuseCache()
         self._source: str | None = None
+        self.last_states: tuple[TileState, ...] = ()
 
     def reset(self) -> None:
         """Forget the smoothing state and reused boxes (automatic when the source changes)."""
@@ -169,12 +183,23 @@ class Analyzer:
         c.tiles, c.layout, c.tiles_t, c.frame_shape = find_tiles(image), layout, now, gray.shape
         return c.tiles, False
 
+    def _detect(self, gray: np.ndarray, tile: np.ndarray) -> tuple[np.ndarray, TileState]:
+        """Face box and state of one tile; a camera-off card is not searched."""
+        if plainness(gray, tile).camera_off:
+            return np.array([-1, -1, -1, -1], np.int32), TileState.CAMERA_OFF
+        box = self.detector.detect_in_tile(gray, tile)
+        return box, TileState.FACE if box[2] > 0 else TileState.NO_FACE
+
     def _faces(self, gray: np.ndarray, tiles: np.ndarray, now: float | None):
-        if now is None:
-            return self.detector.detect(gray, tiles), len(tiles)
-        c = self._cache
         out = np.empty((len(tiles), 4), np.int32)
-        fresh: dict[tuple, tuple[np.ndarray, np.ndarray, float]] = {}
+        states: list[TileState] = []
+        if now is None:
+            for i, tile in enumerate(tiles):
+                out[i], state = self._detect(gray, tile)
+                states.append(state)
+            return out, tuple(states), len(tiles)
+        c = self._cache
+        fresh: dict[tuple, tuple[np.ndarray, np.ndarray, float, TileState]] = {}
         detected = 0
         for i, tile in enumerate(tiles):
             key = tuple(int(v) for v in tile)
@@ -183,13 +208,15 @@ class Analyzer:
             if (old is not None and 0 <= now - old[2] < self.faces_every_s
                     and float(np.abs(thumb - old[1]).mean()) < self.change_levels):
                 out[i] = old[0]
+                states.append(old[3])
                 fresh[key] = old
                 continue
-            out[i] = self.detector.detect_in_tile(gray, tile)
-            fresh[key] = (out[i].copy(), thumb, now)
+            out[i], state = self._detect(gray, tile)
+            states.append(state)
+            fresh[key] = (out[i].copy(), thumb, now, state)
             detected += 1
         c.faces = fresh
-        return out, detected
+        return out, tuple(states), detected
 
     def analyze_image(self, image: np.ndarray, now: float | None = None
                       ) -> tuple[np.ndarray, bool, np.ndarray, np.ndarray, dict]:
@@ -199,13 +226,14 @@ class Analyzer:
         calls (see ``reuse``); ``None`` analyses the image from scratch.
 
         Returns ``(tiles, grid, faces, probs, timings)`` as in :class:`FrameResult`; timings
-        also count ``tiles_reused`` (0/1) and ``faces_detected`` (tiles that ran Haar).
+        also count ``tiles_reused`` (0/1) and ``faces_detected`` (tiles looked at afresh).
+        The tile states of the last call are in :attr:`last_states`.
         """
         t0 = time.perf_counter()
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         tiles, tiles_reused = self._tiles(image, gray, now)
         t1 = time.perf_counter()
-        faces, detected = self._faces(gray, tiles.boxes, now)
+        faces, self.last_states, detected = self._faces(gray, tiles.boxes, now)
         t2 = time.perf_counter()
         probs = np.full((len(faces), NUM_CLASSES), np.nan, np.float32)
         has = faces[:, 2] > 0
@@ -230,4 +258,5 @@ class Analyzer:
             source=frame.source, frame_size=(w, h), tiles=tiles, grid=grid, faces=faces,
             probs=probs, smoothed=smoothed,
             students=tuple(student_name(i) for i in range(len(tiles))),
+            states=self.last_states,
             timings=timings, image=frame.image if self.keep_image else None)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from fer_desktop.cvutil import cv2
 from fer_desktop.export import CSV_COLUMNS, read_csv
 from fer_desktop.gui.app import run_gui
-from fer_desktop.gui.palette import EMOTION_COLOURS, NO_FACE_COLOUR
+from fer_desktop.gui.palette import CAMERA_OFF_COLOUR, EMOTION_COLOURS, NO_FACE_COLOUR
 from fer_desktop.gui.qt_main_window import QtMainWindow
 from fer_desktop.gui.qt_region_picker import QtRegionPicker
 from fer_desktop.gui.qt_worker import QtAnalysisWorker
@@ -76,7 +76,8 @@ def test_window_shows_badges_students_mood_and_records_csv(qtbot, window, galler
     badges = window.preview.badges
     no_face = [b for b in badges if not b.has_face]
     assert [b.tile_index for b in no_face] == [4]
-    assert no_face[0].text == "no face" and no_face[0].colour == NO_FACE_COLOUR
+    # the tile without a face is a camera-off card (a name on grey), told apart by the core
+    assert no_face[0].text == "camera off" and no_face[0].colour == CAMERA_OFF_COLOUR
     assert NO_FACE_COLOUR not in EMOTION_COLOURS.values()
     for b in badges:
         if b.has_face:
@@ -86,7 +87,7 @@ def test_window_shows_badges_students_mood_and_records_csv(qtbot, window, galler
 
     rows = window.students.row_texts()
     assert len(rows) == 9
-    assert rows[4] == ("Student 5", "no face", "–")
+    assert rows[4] == ("Student 5", "camera off", "–")
     assert all(r[1].rstrip("?") in EMOTIONS for i, r in enumerate(rows) if i != 4)
 
     window.mood_chart.redraw()

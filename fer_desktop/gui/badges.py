@@ -17,22 +17,12 @@ import numpy as np
 from fer_desktop.gui.palette import CAMERA_OFF_COLOUR, CAMERA_OFF_TEXT, NO_FACE_TEXT, \
     UNCERTAIN_COLOUR, emotion_colour, text_colour_on
 from fer_desktop.pipeline import FrameResult
+from fer_desktop.tiles import TileState
+
+__all__ = ["Badge", "BadgeKind", "TileState", "badges_for", "confidence_text"]
 
 #: Default confidence below which a result is shown as uncertain.
 UNCERTAIN_BELOW = 0.4
-
-
-class TileState(enum.Enum):
-    """What a tile shows, before any expression is read from it.
-
-    The core finds faces today; telling a tile whose camera is off (a name on a plain
-    background) from one whose student looks away is for a later version, which will hand
-    :data:`CAMERA_OFF` in through ``badges_for(..., states=...)``.
-    """
-
-    FACE = "face"
-    NO_FACE = "no face"
-    CAMERA_OFF = "camera off"
 
 
 class BadgeKind(enum.Enum):
@@ -165,15 +155,16 @@ def badges_for(result: FrameResult, names: Mapping[int, str] | Sequence[str] | N
     uncertain_below : float
         Confidence (0..1) below which an expression is shown as uncertain.
     states : sequence of TileState, optional
-        State per tile (``CAMERA_OFF`` tiles); default from ``result.has_face``.
+        State per tile; default ``result.tile_states`` (the core's face / no face / camera off).
     """
+    if states is None:
+        states = result.tile_states
     emotions = result.emotions
     conf = result.confidences
     badges = []
     for i in range(len(result.tiles)):
         has = bool(result.faces[i, 2] > 0)
-        state = states[i] if states is not None else (
-            TileState.FACE if has else TileState.NO_FACE)
+        state = states[i]
         has = has and state is TileState.FACE
         if names is None:
             name = result.students[i]
