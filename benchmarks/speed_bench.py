@@ -1,0 +1,174 @@
+"""Per-frame analysis time of fer-desktop beside the ``fer`` package on the same gallery frames,
+cold (a new frame) and live (a stream), at 4, 9, 25 and 49 tiles on 1080p, 1440p and 4K screens;
+and the CPU the analysis uses at 2 analyses per second.
+
+    uv run --group dev python benchmarks/speed_bench.py --fer-python /tmp/ferbench/bin/python
+
+``fer`` (``FER(mtcnn=False).detect_emotions``: OpenCV's Haar cascade on the whole frame and its
+Keras CNN per face) runs in its own Python (``--fer-python``; install it there, never in this
+project: ``uv venv /tmp/ferbench && uv pip install -p /tmp/ferbench --no-deps fer`` plus
+tensorflow, opencv-python-headless, pandas, requests, pillow, tqdm, setuptools<81).
+
+* cold: ``Analyzer.analyze_image(frame)`` without reuse, median of ``--repeats`` after a warm-up;
+* live: a stream of the same gallery with sensor noise at 2 analyses per second
+  (``Analyzer.analyze`` with reuse: tiles and face boxes are kept while tiles look the same,
+  faces re-detected every 2 s), mean over 20 s of stream;
+* fer has no live mode: its cold time is its time on every frame.
+* CPU: process CPU seconds per wall second while a 25-tile 1080p stream is analysed twice a
+  second in real time for ``--cpu-s`` seconds (the analysis, not the window's painting).
+
+Frames: synthetic Zoom galleries (fer_desktop.meetings) of real sample faces, a fifth of the
+cameras off. Writes ``benchmarks/results/speed.json`` and prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from fer_desktop.cvutil import cv2  # noqa: E402
+from fer_desktop.emotions import EmotionModel  # noqa: E402
+from fer_desktop.meetings import MeetingSpec, render  # noqa: E402
+from fer_desktop.pipeline import Analyzer  # noqa: E402
+from fer_desktop.sources import Frame  # noqa: E402
+from fer_desktop.synthetic import sample_faces  # noqa: E402
+
+SIZES = ((1920, 1080), (2560, 1440), (3840, 2160))
+TILES = (4, 9, 25, 49)
+
+
+def gallery(n: int, size: tuple[int, int], faces) -> np.ndarray:
+    off = tuple(range(2, n, 5))  # a fifth of the cameras off
+    img, _ = render(MeetingSpec(n_tiles=n, size=size, camera_off=off,
+                                scale=1.0 if size[0] < 3000 else 1.5, seed=n), faces)
+    return img
+
+
+def stream(img: np.ndarray, k: int, rng) -> np.ndarray:
+    return np.clip(img + rng.normal(0, 2, img.shape), 0, 255).astype(np.uint8)
+
+
+def live_time(analyzer: Analyzer, img: np.ndarray, seconds: float = 20.0) -> tuple[float, float]:
+    """Mean and max seconds per analysis over ``seconds`` of a 2-per-second stream."""
+    rng = np.random.default_rng(0)
+    frames = [stream(img, k, rng) for k in range(4)]
+    analyzer.reset()
+    times = []
+    for k in range(int(seconds * 2)):
+        f = Frame(frames[k % 4], k, 1.7e9 + 0.5 * k, 0.5 * k, "bench")
+        t0 = time.perf_counter()
+        analyzer.analyze(f)
+        times.append(time.perf_counter() - t0)
+    return statistics.fmean(times[1:]), max(times[1:])
+
+
+def cpu_use(analyzer: Analyzer, img: np.ndarray, seconds: float, rate: float = 2.0) -> float:
+    """Process CPU seconds per wall second while analysing ``rate`` frames a second."""
+    rng = np.random.default_rng(1)
+    frames = [stream(img, k, rng) for k in range(4)]
+    analyzer.reset()
+    analyzer.analyze(Frame(frames[0], 0, 1.7e9, 0.0, "cpu"))
+    c0, w0 = time.process_time(), time.perf_counter()
+    k = 0
+    while time.perf_counter() - w0 < seconds:
+        k += 1
+        t = k / rate
+        analyzer.analyze(Frame(frames[k % 4], k, 1.7e9 + t, t, "cpu"))
+        delay = w0 + t - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+    return (time.process_time() - c0) / (time.perf_counter() - w0)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--fer-python", help="a Python with the fer package (skipped when absent)")
+    ap.add_argument("--model", help="the .tflite model (default: the shipped one)")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--cpu-s", type=float, default=60.0)
+    ap.add_argument("--sizes", default="1920x1080,2560x1440,3840x2160")
+    ap.add_argument("--tiles", default="4,9,25,49")
+    args = ap.parse_args()
+    sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
+    tiles = [int(t) for t in args.tiles.split(",")]
+    faces = sample_faces()
+    model = EmotionModel(args.model, num_threads=args.threads) if args.model \
+        else EmotionModel(num_threads=args.threads)
+    cold_an = Analyzer(model, reuse=False)
+    live_an = Analyzer(model)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for size in sizes:
+            for n in tiles:
+                img = gallery(n, size, faces)
+                path = Path(tmp) / f"{n}-{size[0]}x{size[1]}.png"
+                cv2.imwrite(str(path), img)
+                files.append(path)
+                cold_an.analyze_image(img)  # warm-up
+                runs = []
+                for _ in range(args.repeats):
+                    t0 = time.perf_counter()
+                    boxes, _, fboxes, _, timings = cold_an.analyze_image(img)
+                    timings["wall"] = time.perf_counter() - t0
+                    runs.append(timings)
+                med = {k: statistics.median(r[k] for r in runs)
+                       for k in ("gallery", "faces", "emotions", "wall")}
+                live, live_max = live_time(live_an, img)
+                rows.append({"size": f"{size[0]}x{size[1]}", "tiles": n, "file": path.name,
+                             "tiles_found": len(boxes),
+                             "faces_found": int((fboxes[:, 2] > 0).sum()),
+                             **{f"{k}_ms": round(1000 * v, 1) for k, v in med.items()},
+                             "live_ms": round(1000 * live, 1),
+                             "live_max_ms": round(1000 * live_max, 1)})
+                print(rows[-1], flush=True)
+        fer = {}
+        if args.fer_python:
+            out = subprocess.run([args.fer_python, str(ROOT / "benchmarks" / "fer_timing.py"),
+                                  "--repeats", str(args.repeats), *map(str, files)],
+                                 capture_output=True, text=True, check=True)
+            fer = json.loads(out.stdout.strip().splitlines()[-1])
+    for r in rows:
+        f = fer.get(r["file"])
+        if f:
+            r["fer_ms"] = round(1000 * f["s"], 1)
+            r["fer_faces"] = f["faces"]
+            r["cold_speedup"] = round(r["fer_ms"] / r["wall_ms"], 1)
+            r["live_speedup"] = round(r["fer_ms"] / r["live_ms"], 1)
+    img25 = gallery(25, (1920, 1080), faces)
+    cpu = cpu_use(Analyzer(model), img25, args.cpu_s)
+    out = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                       "platform": platform.platform(), "threads": args.threads},
+           "model": model.path.name, "frames": rows,
+           "cpu_cores_25_tiles_1080p_2_per_s": round(cpu, 3)}
+    print("\n| screen | tiles | found (tiles/faces) | gallery ms | faces ms | emotions ms "
+          "| cold ms | live ms | fer ms (faces) | cold × | live × |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['size']} | {r['tiles']} | {r['tiles_found']}/{r['faces_found']} "
+              f"| {r['gallery_ms']} | {r['faces_ms']} | {r['emotions_ms']} | {r['wall_ms']} "
+              f"| {r['live_ms']} | {r.get('fer_ms', '–')} ({r.get('fer_faces', '–')}) "
+              f"| {r.get('cold_speedup', '–')} | {r.get('live_speedup', '–')} |")
+    print(f"\nCPU while analysing a 25-tile 1080p gallery twice a second: {cpu:.2f} cores")
+    res = ROOT / "benchmarks" / "results"
+    res.mkdir(parents=True, exist_ok=True)
+    (res / "speed.json").write_text(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
