@@ -81,7 +81,7 @@ def build_model(arch: str = "vgg", width: int = 32, dropout: float = 0.4):
     for stage, mult in enumerate((1, 2, 4, 8)):
         for _ in range(2):
             x = layers.Conv2D(width * mult, 3, padding="same", use_bias=False)(x)
-            x = layers.BatchNormalization()(x)
+            x = layers.BatchNormalization(momentum=0.9)(x)
             x = layers.ReLU()(x)
         x = layers.MaxPooling2D()(x)
         if stage >= 2:

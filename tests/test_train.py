@@ -15,8 +15,8 @@ from fer_desktop.train import TrainConfig, class_weights, train  # noqa: E402
 
 
 def _tiny_faces(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Two easy classes drawn as 48x48 grey 'faces': a smiling arc (happy) or a flat mouth
-    (neutral), with noise and random brightness."""
+    """Two easy classes drawn as 48x48 grey 'faces': a wide open bright smile (happy) or a wide
+    dark closed mouth (neutral), with noise and random brightness."""
     from fer_desktop.cvutil import cv2
 
     rng = np.random.default_rng(seed)
@@ -27,10 +27,10 @@ def _tiny_faces(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         cv2.circle(img, (16, 18), 3, 30, -1)
         cv2.circle(img, (32, 18), 3, 30, -1)
         if i % 2:
-            cv2.ellipse(img, (24, 30), (10, 7), 0, 10, 170, 20, 2)
+            cv2.ellipse(img, (24, 32), (14, 9), 0, 0, 180, 250, -1)
             y[i] = 3  # happy
         else:
-            cv2.line(img, (14, 34), (34, 34), 20, 2)
+            cv2.rectangle(img, (8, 30), (40, 36), 0, -1)
             y[i] = 6  # neutral
         noise = rng.normal(0, 8, img.shape)
         x[i] = np.clip(img + noise, 0, 255).astype(np.uint8)
@@ -40,11 +40,11 @@ def _tiny_faces(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     d = tmp_path_factory.mktemp("train")
-    x, y = _tiny_faces(256, 0)
+    x, y = _tiny_faces(384, 0)
     xv, yv = _tiny_faces(64, 1)
     data = d / "tiny.npz"
     np.savez(data, x_train=x, y_train=y, x_val=xv, y_val=yv)
-    cfg = TrainConfig(data=str(data), out_dir=str(d / "out"), name="tiny", width=8, epochs=3,
+    cfg = TrainConfig(data=str(data), out_dir=str(d / "out"), name="tiny", width=8, epochs=4,
                       batch_size=32, lr=3e-3, warmup_epochs=0, device="cpu")
     metrics = train(cfg, progress=False)
     return cfg, metrics, xv, yv
@@ -57,7 +57,7 @@ def test_training_lowers_the_loss_and_learns(trained):
 
     rows = list(csv.DictReader(open(Path(cfg.out_dir) / ".tiny.work" / "history.csv")))
     losses = [float(r["loss"]) for r in rows]
-    assert len(losses) == 3 and losses[-1] < losses[0]
+    assert len(losses) == 4 and losses[-1] < losses[0]
     assert metrics["keras_val_accuracy"] > 0.8
     saved = json.loads((Path(cfg.out_dir) / "tiny.metrics.json").read_text())
     assert saved["params"] > 0 and saved["config"]["seed"] == cfg.seed
