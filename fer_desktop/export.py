@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -18,6 +19,7 @@ import numpy as np
 
 from fer_desktop.labels import EMOTIONS
 from fer_desktop.pipeline import FrameResult
+from fer_desktop.students import student_name
 from fer_desktop.summary import StudentSummary, class_mood
 
 #: The columns, in order. Boxes are in pixels of the source frame; probabilities are the smoothed,
@@ -31,6 +33,9 @@ CSV_COLUMNS: tuple[str, ...] = (
 )
 
 
+_NUMBERED = re.compile(r"Student \d+")
+
+
 class ExportError(RuntimeError):
     """The CSV cannot be written (folder missing, no permission, disk full); user-facing."""
 
@@ -40,8 +45,10 @@ def iso_time(ts: float) -> str:
     return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="milliseconds")
 
 
-def result_rows(result: FrameResult) -> list[list]:
-    """CSV rows (lists in :data:`CSV_COLUMNS` order) of one :class:`FrameResult`."""
+def result_rows(result: FrameResult, names: bool = True) -> list[list]:
+    """CSV rows (lists in :data:`CSV_COLUMNS` order) of one :class:`FrameResult`; the
+    ``student`` column holds the student's name, or "Student N" of their id when ``names`` is
+    False (anonymous recording: no name read from a label is written)."""
     rows = []
     ts = iso_time(result.timestamp)
     emotions = result.emotions
@@ -53,7 +60,8 @@ def result_rows(result: FrameResult) -> list[list]:
         p = result.smoothed[i]
         probs = [f"{v:.4f}" for v in p] if has else [""] * len(EMOTIONS)
         rows.append([ts, f"{result.position_s:.3f}", result.frame_index, result.source, i,
-                     result.students[i], tx, ty, tw, th, *face,
+                     result.students[i] if names else student_name(result.student_keys[i]),
+                     tx, ty, tw, th, *face,
                      emotions[i] or "", f"{conf[i]:.4f}" if has else "", *probs])
     return rows
 
@@ -65,6 +73,8 @@ class CsvSink:
     ----------
     path : str or Path
         File to write; created with a header, or appended to when ``append`` and it exists.
+    names : bool
+        Write students' names (else "Student N", see :func:`result_rows`).
 
     Raises
     ------
@@ -72,8 +82,10 @@ class CsvSink:
         If the file cannot be created.
     """
 
-    def __init__(self, path: str | os.PathLike, append: bool = False, fsync_every_s: float = 1.0):
+    def __init__(self, path: str | os.PathLike, append: bool = False, fsync_every_s: float = 1.0,
+                 names: bool = True):
         self.path = Path(path)
+        self.names = names
         self.rows = 0
         self._fsync_every = fsync_every_s
         self._last_sync = time.monotonic()
@@ -100,7 +112,7 @@ class CsvSink:
 
     def write(self, result: FrameResult) -> None:
         """Append the rows of one frame and flush. Raises :class:`ExportError`."""
-        rows = result_rows(result)
+        rows = result_rows(result, self.names)
         self._write(rows)
         self.rows += len(rows)
 
@@ -122,7 +134,8 @@ class CsvSink:
 
 
 def copy_csv(src: str | os.PathLike, dst: str | os.PathLike,
-             students: Mapping[int, str] | None = None) -> Path:
+             students: Mapping[int, str] | None = None, anonymous: bool = False,
+             ids: Mapping[str, int] | None = None) -> Path:
     """Copy a recorded session CSV to ``dst`` (the GUI's Export).
 
     Parameters
@@ -132,6 +145,10 @@ def copy_csv(src: str | os.PathLike, dst: str | os.PathLike,
     students : mapping of int to str, optional
         New ``student`` value per tile index (names the teacher gave); tiles not in it keep
         their recorded value. The schema is unchanged.
+    anonymous : bool
+        Replace every recorded name by "Student N": N from ``ids`` (recorded name -> student
+        id) where known, else from the tile; values already "Student N" are kept.
+    ids : mapping of str to int, optional
 
     Raises
     ------
@@ -140,7 +157,7 @@ def copy_csv(src: str | os.PathLike, dst: str | os.PathLike,
     """
     dst = Path(dst)
     try:
-        if not students:
+        if not students and not anonymous:
             dst.write_bytes(Path(src).read_bytes())
             return dst
         with open(src, newline="", encoding="utf-8") as fin, \
@@ -150,7 +167,11 @@ def copy_csv(src: str | os.PathLike, dst: str | os.PathLike,
             writer.writeheader()
             for row in reader:
                 tile = int(row["tile"])
-                if tile in students:
+                if anonymous:
+                    name = row["student"]
+                    if not _NUMBERED.fullmatch(name):
+                        row["student"] = student_name((ids or {}).get(name, tile))
+                elif tile in students:
                     row["student"] = students[tile]
                 writer.writerow(row)
     except OSError as exc:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import enum
 import math
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,6 +103,10 @@ class MeetingSpec:
     jpeg : int
         JPEG quality the screenshot is passed through (a screen-shared video), 0 for lossless.
     seed : int
+    names : tuple of str
+        Participants in tile order (at least ``n_tiles``), each drawn the same way in every
+        screenshot (face, wall, avatar colour follow the name), for sequences in which people
+        join, leave and move; empty: the corpus names, drawn at random.
     """
 
     app: App = App.ZOOM
@@ -115,6 +120,7 @@ class MeetingSpec:
     speaking: int = -1
     jpeg: int = 0
     seed: int = 0
+    names: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -252,7 +258,7 @@ def render(spec: MeetingSpec, faces: list[np.ndarray]) -> tuple[np.ndarray, Gall
     Raises
     ------
     ValueError
-        If ``n_tiles`` is not in 1..49.
+        If ``n_tiles`` is not in 1..49, or ``names`` lists fewer participants than are shown.
     """
     if not 1 <= spec.n_tiles <= 49:
         raise ValueError("n_tiles must be 1..49")
@@ -298,14 +304,20 @@ def render(spec: MeetingSpec, faces: list[np.ndarray]) -> tuple[np.ndarray, Gall
         img[y:y + h, x:x + w] = _slide(w, h, rng)
     # participants in tile order: in speaker and share views the strip shows the first ones
     n = len(tiles)
-    names = tuple(_name(i) for i in range(n))
+    if spec.names and len(spec.names) < n:
+        raise ValueError("names must list every participant shown")
+    names = tuple(spec.names[:n]) if spec.names else tuple(_name(i) for i in range(n))
     off = np.zeros(n, bool)
     off[[i for i in spec.camera_off if i < n]] = True
     for i, (x, y, w, h) in enumerate(tiles):
+        face, tile_rng = faces[i % len(faces)], rng
+        if spec.names:  # the same look for the same person in every screenshot
+            key = zlib.crc32(names[i].encode())
+            face, tile_rng = faces[key % len(faces)], np.random.default_rng(key)
         if off[i]:
-            tile = _camera_off_tile(w, h, names[i], look, spec.app, rng)
+            tile = _camera_off_tile(w, h, names[i], look, spec.app, tile_rng)
         else:
-            tile = _face_tile(faces[i % len(faces)], w, h, rng)
+            tile = _face_tile(face, w, h, tile_rng)
         _name_label(tile, names[i], look, sc)
         if i == spec.speaking:
             t = max(2, int(3 * sc))

@@ -14,7 +14,9 @@ from fer_desktop.faces import FaceDetector, crop_faces
 from fer_desktop.gallery import find_tiles
 from fer_desktop.labels import EMOTIONS, NUM_CLASSES
 from fer_desktop.sources import Frame
-from fer_desktop.students import ProbabilitySmoother, student_name
+from fer_desktop.names import NameReader
+from fer_desktop.roster import Roster, tile_thumbnails
+from fer_desktop.students import ProbabilitySmoother
 from fer_desktop.tiles import TileState, plainness
 
 
@@ -39,13 +41,17 @@ class FrameResult:
     smoothed : np.ndarray
         ``(n, 7) float32`` probabilities after temporal smoothing (what badges and CSV show).
     students : tuple of str
-        Student name per tile.
+        Student name per tile: the name read from the tile's label, else "Student N".
     states : tuple of TileState
         What each tile shows: a face, no face, or a camera-off card (a name or initials on a
         plain background, never searched for a face). Empty in results made by hand: then
         :attr:`tile_states` derives face / no face from :attr:`faces`.
+    student_ids : tuple of int
+        Persistent student id per tile (:class:`fer_desktop.roster.Roster`): the same person
+        keeps their id when the tiles reflow. Empty in results made by hand: then
+        :attr:`student_keys` is the tile index.
     timings : dict
-        Seconds spent per step: ``gallery``, ``faces``, ``emotions``, ``total``.
+        Seconds spent per step: ``gallery``, ``faces``, ``emotions``, ``names``, ``total``.
     image : np.ndarray or None
         The analysed BGR frame, kept for the preview when asked for.
     """
@@ -62,6 +68,7 @@ class FrameResult:
     smoothed: np.ndarray
     students: tuple[str, ...]
     states: tuple[TileState, ...] = ()
+    student_ids: tuple[int, ...] = ()
     timings: dict = field(default_factory=dict)
     image: np.ndarray | None = field(default=None, repr=False)
 
@@ -69,6 +76,13 @@ class FrameResult:
     def has_face(self) -> np.ndarray:
         """``(n,) bool``: True where the tile has a face."""
         return self.faces[:, 2] > 0
+
+    @property
+    def student_keys(self) -> tuple[int, ...]:
+        """Student id per tile (:attr:`student_ids`, or the tile index when it is empty)."""
+        if len(self.student_ids) == len(self.tiles):
+            return self.student_ids
+        return tuple(range(len(self.tiles)))
 
     @property
     def tile_states(self) -> tuple[TileState, ...]:
@@ -142,6 +156,12 @@ class Analyzer:
         changes by less than ``change_levels`` on average (at most ``tiles_every_s``), and keep
         a tile's face box while its 32x18 thumbnail changes by less than that (at most
         ``faces_every_s``). Emotions are always computed afresh.
+    names : NameReader or None
+        Reads the name labels (cached per tile); default a :class:`NameReader` that loads the
+        OCR on the first frame; ``None`` reads no name.
+    roster : Roster, optional
+        Gives the tiles persistent student ids; pass one to keep ids across analysers (a
+        paused and resumed session). Not reset with the source.
 
     Raises
     ------
@@ -152,7 +172,8 @@ class Analyzer:
     def __init__(self, model: EmotionModel | None = None, detector: FaceDetector | None = None,
                  smoothing_s: float = 1.5, keep_image: bool = False, reuse: bool = True,
                  tiles_every_s: float = 5.0, faces_every_s: float = 2.0,
-                 change_levels: float = 6.0):
+                 change_levels: float = 6.0, names: NameReader | None | str = "default",
+                 roster: Roster | None = None):
         self.model = model or EmotionModel()
         self.detector = detector or FaceDetector()
         self.smoother = ProbabilitySmoother(smoothing_s)
@@ -162,6 +183,8 @@ class Analyzer:
         self.faces_every_s = faces_every_s
         self.change_levels = change_levels
         self._cache = _ReuseCache()
+        self.names = NameReader() if names == "default" else names
+        self.roster = roster if roster is not None else Roster()
         self._source: str | None = None
         self.last_states: tuple[TileState, ...] = ()
 
@@ -169,6 +192,8 @@ class Analyzer:
         """Forget the smoothing state and reused boxes (automatic when the source changes)."""
         self.smoother.reset()
         self._cache.clear()
+        if self.names is not None:
+            self.names.clear()
 
     def _tiles(self, image: np.ndarray, gray: np.ndarray, now: float | None):
         c = self._cache
@@ -251,12 +276,20 @@ class Analyzer:
             self._source = frame.source
         now = frame.position_s if self.reuse else None
         tiles, grid, faces, probs, timings = self.analyze_image(frame.image, now)
-        smoothed = self.smoother.update(list(range(len(tiles))), probs, frame.position_s)
+        t0 = time.perf_counter()
+        reads = self.names.reads if self.names is not None else 0
+        names = (self.names.read_tiles(frame.image, tiles) if self.names is not None
+                 else (None,) * len(tiles))
+        ids = self.roster.assign(tiles, names, tile_thumbnails(frame.image, tiles))
+        timings["names"] = time.perf_counter() - t0
+        timings["names_read"] = (self.names.reads if self.names is not None else 0) - reads
+        timings["total"] += timings["names"]
+        smoothed = self.smoother.update(list(ids), probs, frame.position_s)
         h, w = frame.image.shape[:2]
         return FrameResult(
             frame_index=frame.index, timestamp=frame.timestamp, position_s=frame.position_s,
             source=frame.source, frame_size=(w, h), tiles=tiles, grid=grid, faces=faces,
             probs=probs, smoothed=smoothed,
-            students=tuple(student_name(i) for i in range(len(tiles))),
-            states=self.last_states,
+            students=tuple(self.roster.name(s) for s in ids),
+            states=self.last_states, student_ids=ids,
             timings=timings, image=frame.image if self.keep_image else None)

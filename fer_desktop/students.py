@@ -1,8 +1,10 @@
 """Students and their temporally smoothed expression probabilities.
 
-One student per tile. A student is keyed by tile index and named "Student N" (N = tile index + 1,
-row-major); probabilities are smoothed per student with an exponential moving average whose
-time constant is given in seconds, so badges do not flicker at any analysis rate.
+One student per tile. A student is keyed by a persistent student id (see :mod:`fer_desktop.roster`,
+which follows people when tiles reflow) and, until a name is read from their label, named
+"Student N" (N = id + 1; on the first frame ids follow the tiles row-major). Probabilities are
+smoothed per student with an exponential moving average whose time constant is given in seconds,
+so badges do not flicker at any analysis rate.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ import numpy as np
 from fer_desktop.labels import NUM_CLASSES
 
 
-def student_name(tile_index: int) -> str:
-    """Default display name of the student in tile ``tile_index`` (0-based, row-major)."""
-    return f"Student {tile_index + 1}"
+def student_name(student: int) -> str:
+    """Default display name of student id ``student`` (0-based): "Student N", N = id + 1."""
+    return f"Student {student + 1}"
 
 
 class ProbabilitySmoother:

@@ -9,6 +9,8 @@ download: matplotlib's ``grace_hopper.jpg`` and scikit-image's ``astronaut``.
 from __future__ import annotations
 
 import math
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -125,7 +127,8 @@ def _face_tile(face: np.ndarray, w: int, h: int, rng: np.random.Generator) -> np
 
 def make_gallery(faces: list[np.ndarray], n_tiles: int, size: tuple[int, int] = (1920, 1080),
                  empty: tuple[int, ...] | list[int] = (), seed: int = 0,
-                 chrome: bool = True) -> tuple[np.ndarray, GalleryTruth]:
+                 chrome: bool = True, names: Sequence[str] | None = None
+                 ) -> tuple[np.ndarray, GalleryTruth]:
     """Render a gallery-view screenshot.
 
     Parameters
@@ -143,6 +146,9 @@ def make_gallery(faces: list[np.ndarray], n_tiles: int, size: tuple[int, int] = 
         Random seed.
     chrome : bool
         Draw the meeting window's title bar and toolbar around the gallery.
+    names : sequence of str, optional
+        ``n_tiles`` participants in tile order, each drawn the same way in every screenshot
+        (face and wall follow the name); default: :data:`NAMES` in order, drawn at random.
 
     Returns
     -------
@@ -172,10 +178,16 @@ def make_gallery(faces: list[np.ndarray], n_tiles: int, size: tuple[int, int] = 
     tiles = grid_layout(n_tiles, area, gap=max(4, W // 320))
     occupied = np.ones(n_tiles, bool)
     occupied[list(empty)] = False
-    names = tuple(NAMES[i % len(NAMES)] + ("" if i < len(NAMES) else f" {i}")
-                  for i in range(n_tiles))
+    if names is not None and len(names) != n_tiles:
+        raise ValueError("names must have n_tiles entries")
+    fixed = names is not None
+    names = tuple(names) if fixed else tuple(
+        NAMES[i % len(NAMES)] + ("" if i < len(NAMES) else f" {i}") for i in range(n_tiles))
     for i, (x, y, w, h) in enumerate(tiles):
-        if occupied[i]:
+        if occupied[i] and fixed:  # the same look for the same person in every screenshot
+            key = zlib.crc32(names[i].encode())
+            tile = _face_tile(faces[key % len(faces)], w, h, np.random.default_rng(key))
+        elif occupied[i]:
             tile = _face_tile(faces[i % len(faces)], w, h, rng)
         else:
             tile = np.empty((h, w, 3), np.uint8)

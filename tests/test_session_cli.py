@@ -9,6 +9,8 @@ import sys
 import numpy as np
 import pytest
 
+from fer_desktop.roster import name_key
+
 from fer_desktop.cli import main
 from fer_desktop.cvutil import cv2
 from fer_desktop.export import CSV_COLUMNS, CsvSink, ExportError, read_csv
@@ -34,7 +36,10 @@ def _check_rows(rows, truth, source, frame=0):
     assert len(rows) == len(truth.tiles)
     for i, row in enumerate(rows):
         assert row["source"] == source and int(row["frame"]) == frame and int(row["tile"]) == i
-        assert row["student"] == f"Student {i + 1}"
+        # the name read from the tile's label (its small, clipped synthetic label may be misread
+        # at the end or not read: then "Student N")
+        assert (name_key(row["student"])[:2] == name_key(truth.names[i])[:2]
+                or row["student"].startswith("Student "))
         box = [int(row[k]) for k in ("tile_x", "tile_y", "tile_w", "tile_h")]
         assert np.abs(np.array(box) - truth.tiles[i]).max() <= 1
         if truth.occupied[i]:

@@ -37,6 +37,7 @@ from fer_desktop.gui.session import AnalysisUpdate, SessionState, session_file_n
 from fer_desktop.gui.session_record import SessionRecord
 from fer_desktop.gui.settings import AppSettings, PrivacyMode
 from fer_desktop.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES, SourceError, list_monitors
+from fer_desktop.roster import Roster
 from fer_desktop.students import student_name
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,10 @@ class QtMainWindow(QMainWindow):
         self._state = SessionState.IDLE
         self._record = SessionRecord()
         self._alerts = AlertEngine(self._alert_rules())
-        self._names: dict[int, str] = {}
+        self._names: dict[int, str] = {}  # teacher's names per tile
+        self._roster = Roster()  # student ids of this session's source, kept over pauses
+        self._ids_by_name: dict[str, int] = {}  # recorded student name -> student id
+        self._shown: tuple[tuple[int, ...], tuple[str, ...]] = ((), ())  # last ids, names
         self._last_saved: SavedSession | None = None
         self._selected: int | None = None
         self._timeline_dirty = False
@@ -374,6 +378,7 @@ class QtMainWindow(QMainWindow):
             self.preview.clear()
             self.students.setRowCount(0)
             self._names.clear()
+            self._roster = Roster()
             self._show_student(None)
         self._spec = spec
         self._store.last_source = spec
@@ -384,7 +389,9 @@ class QtMainWindow(QMainWindow):
                                   csv_path=self._session_csv if record_csv else None,
                                   csv_append=self._session_written,
                                   run_id=next(self._run_ids),
-                                  smoothing_s=self._settings.smoothing_s, parent=self)
+                                  smoothing_s=self._settings.smoothing_s, parent=self,
+                                  csv_names=self._settings.privacy is PrivacyMode.NAMED,
+                                  roster=self._roster)
         worker.updated.connect(self._on_worker_updated)
         worker.errored.connect(self._on_worker_errored)
         worker.status.connect(self._on_worker_status)
@@ -435,7 +442,7 @@ class QtMainWindow(QMainWindow):
             return None
         try:
             saved = save_session(Path(parent), self._record, self._settings.privacy,
-                                 self._names, self._session_csv)
+                                 self._names, self._session_csv, ids=self._ids_by_name)
         except ExportError as exc:
             self._warn("Export failed", str(exc))
             return None
@@ -456,7 +463,9 @@ class QtMainWindow(QMainWindow):
                        "yet. Start a source first.")
             return False
         try:
-            dst = copy_csv(self._session_csv, path, students=self._export_names())
+            dst = copy_csv(self._session_csv, path, students=self._export_names(),
+                           anonymous=self._settings.privacy is not PrivacyMode.NAMED,
+                           ids=self._ids_by_name)
         except ExportError as exc:
             self._warn("Export failed", str(exc))
             return False
@@ -541,9 +550,12 @@ class QtMainWindow(QMainWindow):
         return rules
 
     def _display_names(self, n: int) -> list[str]:
+        ids, read = self._shown
+        ids = [ids[i] if i < len(ids) else i for i in range(n)]
         if self._settings.privacy is PrivacyMode.NAMED:
-            return [self._names.get(i, student_name(i)) for i in range(n)]
-        return [student_name(i) for i in range(n)]
+            return [self._names.get(i, read[i] if i < len(read) else student_name(ids[i]))
+                    for i in range(n)]
+        return [student_name(s) for s in ids]
 
     def _export_names(self) -> dict[int, str]:
         return dict(self._names) if self._settings.privacy is PrivacyMode.NAMED else {}
@@ -875,7 +887,7 @@ class QtMainWindow(QMainWindow):
     def _on_students_name_edited(self, tile: int, name: str) -> None:
         if self._settings.privacy is not PrivacyMode.NAMED:
             return
-        if name and name != student_name(tile):
+        if name and name != self._display_names(tile + 1)[tile]:
             self._names[tile] = name
         else:
             self._names.pop(tile, None)
@@ -895,6 +907,8 @@ class QtMainWindow(QMainWindow):
         if self._worker is None or update.run_id != self._worker.run_id:
             return  # a result of a run already replaced
         result = update.result
+        self._shown = (result.student_keys, result.students)
+        self._ids_by_name.update(zip(result.students, result.student_keys))
         names = self._display_names(len(result.tiles))
         badges = badges_for(result, names, self._settings.uncertain_below)
         if not self.preview.set_update(update, badges):

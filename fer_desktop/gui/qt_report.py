@@ -63,7 +63,8 @@ def unique_folder(parent: Path, started: float) -> Path:
 
 
 def save_session(parent: Path, record: SessionRecord, privacy: PrivacyMode,
-                 names: Mapping[int, str], session_csv: Path | None) -> SavedSession:
+                 names: Mapping[int, str], session_csv: Path | None,
+                 ids: Mapping[str, int] | None = None) -> SavedSession:
     """Write a session folder under ``parent``.
 
     Parameters
@@ -79,6 +80,8 @@ def save_session(parent: Path, record: SessionRecord, privacy: PrivacyMode,
         Names the teacher typed, per tile (ignored unless NAMED).
     session_csv : Path or None
         The recorded session CSV to copy (NAMED / ANONYMOUS); ``None`` or missing: none.
+    ids : mapping of str to int, optional
+        Student id of each name recorded in the CSV, for the "Student N" of an anonymous copy.
 
     Returns
     -------
@@ -103,7 +106,8 @@ def save_session(parent: Path, record: SessionRecord, privacy: PrivacyMode,
     written: list[Path] = []
     per_student = privacy is not PrivacyMode.AGGREGATE
     if per_student and session_csv is not None and Path(session_csv).exists():
-        written.append(copy_csv(session_csv, folder / "session.csv", students=names))
+        written.append(copy_csv(session_csv, folder / "session.csv", students=names,
+                                anonymous=privacy is not PrivacyMode.NAMED, ids=ids))
         files.append(("session.csv", "every analysis, one row per student and frame"))
     summaries = record.summaries(names) if per_student else []
     if summaries:

@@ -23,7 +23,9 @@ from fer_desktop.export import CsvSink, ExportError
 from fer_desktop.faces import FaceDetectorError
 from fer_desktop.gui.capture import open_reader
 from fer_desktop.gui.session import AnalysisUpdate, RateMonitor, make_preview
+from fer_desktop.names import NameReader
 from fer_desktop.pipeline import Analyzer
+from fer_desktop.roster import Roster
 from fer_desktop.sources import FrameSource, SourceError, parse_source
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,11 @@ class QtAnalysisWorker(QThread):
         Copied into every :class:`AnalysisUpdate`.
     smoothing_s : float
         Time constant of the per-student smoothing, seconds (0: none).
+    csv_names : bool
+        Write students' names in the CSV (else "Student N": anonymous recording).
+    roster : Roster, optional
+        Student ids to go on with (a resumed session); names are read in the background, at
+        most 8 labels a frame.
     parent : QObject, optional
 
     Signals
@@ -75,8 +82,11 @@ class QtAnalysisWorker(QThread):
     def __init__(self, source: str | Callable[[], FrameSource],
                  model_path: str | os.PathLike | None = None, rate: float = 2.0,
                  csv_path: str | os.PathLike | None = None, csv_append: bool = False,
-                 run_id: int = 0, smoothing_s: float = 1.5, parent: QObject | None = None):
+                 run_id: int = 0, smoothing_s: float = 1.5, parent: QObject | None = None,
+                 csv_names: bool = True, roster: Roster | None = None):
         super().__init__(parent)
+        self.csv_names = csv_names
+        self.roster = roster
         self._source_spec = source
         self.model_path = Path(model_path) if model_path else None
         self.csv_path = Path(csv_path) if csv_path else None
@@ -133,11 +143,12 @@ class QtAnalysisWorker(QThread):
         return parse_source(self._source_spec, repeat_images=True, realtime=True)
 
     def run(self) -> None:
-        csv = _LazyCsv(self.csv_path, self.csv_append)
+        csv = _LazyCsv(self.csv_path, self.csv_append, self.csv_names)
         try:
             source = self._make_source()
             analyzer = Analyzer(EmotionModel(self.model_path), smoothing_s=self.smoothing_s,
-                                keep_image=True)
+                                keep_image=True, roster=self.roster,
+                                names=NameReader(background=True, max_reads=8))
             if self._stop_requested.is_set():
                 return
             self._reader = reader = open_reader(source)
@@ -186,9 +197,10 @@ class _LazyCsv:
     """A :class:`CsvSink` created on the first write, so that a run failing before its first
     frame leaves no empty file (and does not truncate an existing one)."""
 
-    def __init__(self, path: Path | None, append: bool):
+    def __init__(self, path: Path | None, append: bool, names: bool = True):
         self._path = path
         self._append = append
+        self._names = names
         self._sink: CsvSink | None = None
 
     def write(self, result) -> int:
@@ -197,7 +209,7 @@ class _LazyCsv:
         if self._path is None:
             return 0
         if self._sink is None:
-            self._sink = CsvSink(self._path, append=self._append)
+            self._sink = CsvSink(self._path, append=self._append, names=self._names)
         self._sink.write(result)
         return self._sink.rows
 

@@ -1,0 +1,58 @@
+"""OCR of the name labels over the generated meeting corpus: how many labels read right.
+
+    uv run --group dev python benchmarks/names_bench.py [--n 240]
+
+Reads every true tile's label of :func:`fer_desktop.meetings.corpus` with
+:class:`fer_desktop.names.NameReader` and prints the exact and the loose accuracy (names compared
+with :func:`fer_desktop.roster.name_key`), per app, and the time per label.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+
+from fer_desktop import meetings
+from fer_desktop.names import NameReader
+from fer_desktop.roster import name_key
+from fer_desktop.synthetic import sample_faces
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=240, help="corpus specs")
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    reader = NameReader()
+    reader.load()
+    print(f"OCR import and load: {time.perf_counter() - t0:.2f} s")
+    faces = sample_faces()
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # labels, exact, loose, none
+    spent = 0.0
+    misses = []
+    for spec in meetings.corpus(args.n):
+        img, truth = meetings.render(spec, faces)
+        for tile, name in zip(truth.tiles, truth.names):
+            t = time.perf_counter()
+            read = reader.read(img, tile)
+            spent += time.perf_counter() - t
+            for key in (spec.app.value, "all"):
+                c = counts[key]
+                c[0] += 1
+                c[1] += read == name
+                c[2] += read is not None and name_key(read) == name_key(name)
+                c[3] += read is None
+            if read is None or name_key(read) != name_key(name):
+                misses.append((spec.name, name, read))
+    total = counts["all"][0]
+    for key, (n, exact, loose, none) in sorted(counts.items()):
+        print(f"{key:6s} labels {n:5d}  exact {exact / n:6.1%}  loose {loose / n:6.1%}  "
+              f"unread {none / n:6.1%}")
+    print(f"{spent / total * 1000:.1f} ms per label (crop + recognition, one thread)")
+    for m in misses[:25]:
+        print("miss:", *m)
+
+
+if __name__ == "__main__":
+    main()

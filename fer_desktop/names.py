@@ -1,0 +1,229 @@
+"""Participants' names read from the name labels of gallery tiles. Qt-free.
+
+Zoom, Meet and Teams draw each participant's name in white at the bottom left of their tile.
+:func:`label_strip` cuts that strip out of a tile, :func:`text_crop` finds the white text in it,
+and :class:`NameReader` reads it with a text recogniser that runs offline on the CPU and ships its
+models inside its wheel (`rapidocr <https://pypi.org/project/rapidocr/>`_ on onnxruntime; only the
+recognition model runs, on the text crop, about 30 ms a label on one core). Readings are cached per
+tile and redone only when the tile moves or its label changes.
+
+The OCR package is imported on first use (or in a background thread, see ``background``), so the
+app starts as fast as without it; when it is missing or fails, names are simply not read (one log
+message) and students fall back to "Student N".
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from fer_desktop.cvutil import cv2
+
+log = logging.getLogger(__name__)
+
+#: Height of the label strip as a fraction of the tile's height (at least :data:`LABEL_MIN_PX`).
+LABEL_HEIGHT: float = 0.16
+#: Width of the label strip as a fraction of the tile's width, from its left edge.
+LABEL_WIDTH: float = 2 / 3
+LABEL_MIN_PX: int = 14
+
+#: A recogniser: ``(h, w, 3) uint8`` BGR text crop -> ``(text, score 0..1)``.
+Recognizer = Callable[[np.ndarray], tuple[str, float]]
+
+
+def label_strip(image: np.ndarray, tile) -> np.ndarray:
+    """The bottom-left strip of ``tile`` (xywh, image pixels) where apps draw the name label.
+
+    Returns a view ``(h, w, 3) uint8``; empty when the tile lies outside ``image``.
+    """
+    x, y, w, h = (int(v) for v in tile)
+    lh = max(LABEL_MIN_PX, int(round(h * LABEL_HEIGHT)))
+    y0, y1 = max(0, y + h - lh), max(0, y + h)
+    return image[y0:y1, max(0, x):max(0, x + int(w * LABEL_WIDTH))]
+
+
+def text_mask(strip: np.ndarray) -> np.ndarray:
+    """``(h, w) bool``: near-white, unsaturated pixels of a BGR ``strip`` next to dark ones
+    (label text on its dark box or shadow, not a white wall or a light camera-off card)."""
+    lo = strip.min(axis=2)
+    hi = strip.max(axis=2)
+    white = (lo > 200) & (hi.astype(np.int16) - lo < 40)
+    k = max(3, strip.shape[0] // 5)
+    dark = cv2.dilate((hi < 120).astype(np.uint8), np.ones((k, k), np.uint8)) > 0
+    return white & dark
+
+
+def text_crop(strip: np.ndarray) -> np.ndarray | None:
+    """The white text of a label strip, cropped with a margin: the leftmost run of text columns
+    (gaps narrower than 0.3 of the strip's height belong to it, wider ones end the name). ``None``
+    when there is no text."""
+    if strip.size == 0:
+        return None
+    mask = text_mask(strip)
+    cols = np.flatnonzero(mask.sum(axis=0) > 0)
+    if len(cols) == 0:
+        return None
+    h = strip.shape[0]
+    end = cols[0]
+    for c in cols[1:]:
+        if c - end > max(4, 0.3 * h):
+            break
+        end = c
+    rows = np.flatnonzero(mask[:, cols[0]:end + 1].any(axis=1))
+    if end - cols[0] < 3 or rows[-1] - rows[0] < 4:  # a speck, not a word
+        return None
+    pad = max(2, h // 6)
+    return strip[max(0, rows[0] - pad):rows[-1] + pad + 1, max(0, cols[0] - pad):end + pad + 1]
+
+
+_NOT_NAME = re.compile(r"[^\w .'\-()]+")
+
+
+def clean_name(text: str) -> str | None:
+    """A recognised label as a name: stray symbols dropped, spaces collapsed; ``None`` when
+    fewer than two letters remain."""
+    text = " ".join(_NOT_NAME.sub(" ", text).split()).strip(" .-")
+    return text if sum(ch.isalpha() for ch in text) >= 2 else None
+
+
+def _mask_thumb(strip: np.ndarray) -> np.ndarray:
+    if strip.size == 0:
+        return np.zeros((8, 48), np.float32)
+    return cv2.resize(text_mask(strip).astype(np.float32), (48, 8), interpolation=cv2.INTER_AREA)
+
+
+def rapidocr_recognizer() -> Recognizer:
+    """A :data:`Recognizer` on rapidocr's recognition model (single thread, no detection, no
+    download: the models are inside the wheel).
+
+    Raises
+    ------
+    ImportError
+        If rapidocr (or onnxruntime) is not installed.
+    """
+    from rapidocr import RapidOCR
+
+    engine = RapidOCR(params={
+        "Global.log_level": "error", "Global.use_det": False, "Global.use_cls": False,
+        "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+        "EngineConfig.onnxruntime.inter_op_num_threads": 1})
+
+    def recognize(crop: np.ndarray) -> tuple[str, float]:
+        out = engine(np.ascontiguousarray(crop), use_det=False, use_cls=False, use_rec=True)
+        if not out.txts:
+            return "", 0.0
+        return str(out.txts[0]), float(out.scores[0])
+
+    return recognize
+
+
+class NameReader:
+    """Reads the name label of each tile, caching the reading per tile.
+
+    Parameters
+    ----------
+    recognizer : callable, optional
+        ``crop -> (text, score)``; default :func:`rapidocr_recognizer`, made on first use.
+    background : bool
+        Make the recogniser in a background thread on first use (no reading until it is ready)
+        instead of in the calling thread.
+    min_score : float
+        Readings scoring lower are dropped (0..1).
+    max_reads : int or None
+        Most labels read per :meth:`read_tiles` call; the rest wait for later calls.
+    change : float
+        A tile's label is read again when the mean difference of its 48x8 text-mask thumbnail
+        exceeds this (0..1).
+    """
+
+    def __init__(self, recognizer: Recognizer | None = None, background: bool = False,
+                 min_score: float = 0.8, max_reads: int | None = None, change: float = 0.06):
+        self._recognize = recognizer
+        self._failed = False
+        self._loading: threading.Thread | None = None
+        self.background = background
+        self.min_score = min_score
+        self.max_reads = max_reads
+        self.change = change
+        self._cache: dict[tuple, tuple[np.ndarray, str | None]] = {}
+        self.reads = 0  # labels recognised so far (tests, timings)
+
+    @property
+    def available(self) -> bool | None:
+        """True once the recogniser is ready, False when it failed, None while not made yet."""
+        if self._recognize is not None:
+            return True
+        return False if self._failed else None
+
+    def _load(self) -> None:
+        try:
+            recognize = rapidocr_recognizer()
+        except Exception as exc:  # missing package, broken install, no model: fall back
+            log.warning("names cannot be read (%s); students are numbered instead", exc)
+            self._failed = True
+            return
+        self._recognize = recognize
+
+    def load(self, wait: bool = True) -> bool:
+        """Make the recogniser (in a thread when ``wait`` is False); True once it is ready."""
+        if self._recognize is not None or self._failed:
+            return self._recognize is not None
+        if self._loading is None:
+            self._loading = threading.Thread(target=self._load, name="ocr-load", daemon=True)
+            self._loading.start()
+        if wait:
+            self._loading.join()
+        return self._recognize is not None
+
+    def clear(self) -> None:
+        """Forget the cached readings."""
+        self._cache.clear()
+
+    def read(self, image: np.ndarray, tile) -> str | None:
+        """The name in the label of ``tile`` (xywh) of a BGR ``image``, uncached; ``None`` when
+        there is no label, it cannot be read, or no recogniser is ready."""
+        if not self.load(wait=not self.background):
+            return None
+        crop = text_crop(label_strip(image, tile))
+        if crop is None:
+            return None
+        try:
+            text, score = self._recognize(crop)
+        except Exception as exc:  # a broken recogniser must not stop the analysis
+            log.warning("name reading failed (%s); students are numbered instead", exc)
+            self._recognize, self._failed = None, True
+            return None
+        self.reads += 1
+        return clean_name(text) if score >= self.min_score else None
+
+    def read_tiles(self, image: np.ndarray, tiles: np.ndarray | Sequence) -> tuple[str | None, ...]:
+        """Names of ``(n, 4)`` xywh ``tiles``, reusing the reading of a tile at the same place
+        whose label looks the same; tiles beyond ``max_reads`` fresh readings get ``None``."""
+        names: list[str | None] = []
+        fresh: dict[tuple, tuple[np.ndarray, str | None]] = {}
+        ready = self.load(wait=not self.background)
+        budget = self.max_reads if self.max_reads is not None else len(tiles)
+        for tile in tiles:
+            key = tuple(int(v) for v in tile)
+            thumb = _mask_thumb(label_strip(image, tile))
+            old = self._cache.get(key)
+            if old is not None and float(np.abs(thumb - old[0]).mean()) <= self.change:
+                names.append(old[1])
+                fresh[key] = old
+                continue
+            if not ready or budget <= 0:
+                names.append(None)
+                continue
+            budget -= 1
+            name = self.read(image, tile)
+            names.append(name)
+            if self._failed:
+                ready = False
+                continue
+            fresh[key] = (thumb, name)
+        self._cache = fresh
+        return tuple(names)

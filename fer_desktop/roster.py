@@ -1,0 +1,203 @@
+"""Who is in which tile: persistent student ids across frames whose tiles reflow. Qt-free.
+
+Tiles move when people join or leave, when the app pages or switches views; a student's history
+(smoothing, timeline, CSV rows) must follow the person, not the tile. :class:`Roster` gives each
+frame's tiles student ids:
+
+1. by the name read from the tile's label (:mod:`fer_desktop.names`): a name seen before gets its
+   old id, also after the person left and came back. Names are compared loosely (:func:`name_key`
+   and one edit apart for names of four letters or more), as OCR confuses ``I``/``l`` and may
+   miss or add a letter; a student is shown under their most frequent reading;
+2. tiles without a (known) name by continuity with the last frames: the same place and look, or
+   the same look elsewhere (a small colour thumbnail of the tile; not for plain camera-off
+   cards, which all look alike);
+3. anyone else is new and gets the next id, shown as "Student N" (N = id + 1) until a name is read.
+
+On the first frame ids follow the tiles in row-major order, so without names the students are
+"Student 1..n" as the tiles are numbered.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fer_desktop.cvutil import cv2
+from fer_desktop.students import student_name
+
+THUMB_SIZE = (12, 7)  # (w, h) of the appearance thumbnail
+
+
+def tile_thumbnails(image: np.ndarray, tiles: np.ndarray) -> np.ndarray:
+    """``(n, 7, 12, 3) float32`` colour thumbnails of ``(n, 4)`` xywh tiles of a BGR image."""
+    out = np.zeros((len(tiles), THUMB_SIZE[1], THUMB_SIZE[0], 3), np.float32)
+    for i, (x, y, w, h) in enumerate(np.asarray(tiles, np.int64).reshape(-1, 4)):
+        crop = image[max(0, y):y + h, max(0, x):x + w]
+        if crop.size:
+            out[i] = cv2.resize(crop, THUMB_SIZE, interpolation=cv2.INTER_AREA)
+    return out
+
+
+_CONFUSABLE = str.maketrans({"l": "i", "1": "i", "|": "i", "!": "i", "0": "o"})
+
+
+def name_key(name: str) -> str:
+    """``name`` folded for comparison: case and spacing ignored, OCR look-alikes (``I l 1 |``,
+    ``O 0``) merged."""
+    return " ".join(name.casefold().translate(_CONFUSABLE).split())
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by at most one substitution, insertion or deletion."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + (len(a) == len(b)):] == b[i + 1:]
+
+
+@dataclass
+class _Member:
+    box: np.ndarray
+    thumb: np.ndarray
+    seen: int  # frame counter when last seen
+    readings: Counter = field(default_factory=Counter)
+
+    @property
+    def read_name(self) -> str | None:
+        return self.readings.most_common(1)[0][0] if self.readings else None
+
+
+class Roster:
+    """Student ids for the tiles of successive frames.
+
+    Parameters
+    ----------
+    max_distance : float
+        Largest mean absolute difference of appearance thumbnails (grey levels, 0..255) for a
+        tile to continue a student seen elsewhere.
+    same_place_distance : float
+        Largest difference for a tile at the same place (IoU >= 0.8) as a student's last tile.
+    memory_frames : int
+        Frames after which a student without a name can no longer be continued by look.
+    """
+
+    def __init__(self, max_distance: float = 20.0, same_place_distance: float = 45.0,
+                 memory_frames: int = 10):
+        self.max_distance = max_distance
+        self.same_place_distance = same_place_distance
+        self.memory_frames = memory_frames
+        self._members: list[_Member] = []
+        self._by_key: dict[str, int] = {}
+        self._frame = 0
+
+    def __len__(self) -> int:
+        """Students seen so far."""
+        return len(self._members)
+
+    def reset(self) -> None:
+        """Forget every student (a new class)."""
+        self.__init__(self.max_distance, self.same_place_distance, self.memory_frames)
+
+    def name(self, student: int) -> str:
+        """The name read for ``student``, else "Student N" (N = id + 1)."""
+        if 0 <= student < len(self._members) and self._members[student].read_name:
+            return self._members[student].read_name
+        return student_name(student)
+
+    def student_for_name(self, name: str) -> int | None:
+        """Id of the student whose label read ``name`` (compared loosely), if any."""
+        key = name_key(name)
+        if key in self._by_key:
+            return self._by_key[key]
+        if len(key) >= 4:
+            for other, sid in self._by_key.items():
+                if len(other) >= 4 and _one_edit(key, other):
+                    return sid
+        return None
+
+    def assign(self, tiles: np.ndarray, names: Sequence[str | None],
+               thumbs: np.ndarray) -> tuple[int, ...]:
+        """Student ids of one frame's tiles.
+
+        Parameters
+        ----------
+        tiles : np.ndarray
+            ``(n, 4)`` tile boxes, xywh.
+        names : sequence of str or None
+            ``n`` names read from the labels (None where none was read).
+        thumbs : np.ndarray
+            ``(n, h, w, 3) float32`` thumbnails (:func:`tile_thumbnails`).
+
+        Returns
+        -------
+        tuple of int
+            ``n`` distinct student ids (0-based).
+        """
+        tiles = np.asarray(tiles).reshape(-1, 4)
+        n = len(tiles)
+        if len(names) != n or len(thumbs) != n:
+            raise ValueError("tiles, names and thumbs must have the same length")
+        self._frame += 1
+        ids: list[int | None] = [None] * n
+        used: set[int] = set()
+        for i, name in enumerate(names):  # 1. known names
+            sid = self.student_for_name(name) if name else None
+            if sid is not None and sid not in used:
+                ids[i] = sid
+                used.add(sid)
+        # 2. continuity by place and look with students seen lately
+        recent = [k for k, m in enumerate(self._members)
+                  if k not in used and self._frame - m.seen <= self.memory_frames]
+        pairs = []
+        for i in (i for i in range(n) if ids[i] is None):
+            for k in recent:
+                m = self._members[k]
+                if names[i] and m.readings and self.student_for_name(names[i]) != k:
+                    continue  # another name: another person
+                d = float(np.abs(thumbs[i] - m.thumb).mean())
+                same_place = _iou(tiles[i], m.box) >= 0.8
+                if not same_place and (_plain(thumbs[i]) or _plain(m.thumb)):
+                    continue  # camera-off cards look alike: only their place tells them apart
+                if d <= (self.same_place_distance if same_place else self.max_distance):
+                    pairs.append((d * (0.5 if same_place else 1.0), i, k))
+        for _, i, k in sorted(pairs):
+            if ids[i] is None and k not in used:
+                ids[i] = k
+                used.add(k)
+        for i in range(n):  # 3. new students
+            if ids[i] is None:
+                ids[i] = len(self._members)
+                self._members.append(_Member(tiles[i].copy(), thumbs[i].copy(), 0))
+        for i, sid in enumerate(ids):
+            m = self._members[sid]
+            m.box, m.thumb, m.seen = tiles[i].copy(), thumbs[i].copy(), self._frame
+            name = names[i]
+            if name and self.student_for_name(name) in (None, sid):
+                m.readings[name] += 1
+                self._by_key.setdefault(name_key(name), sid)
+        return tuple(int(s) for s in ids)
+
+
+def _plain(thumb: np.ndarray) -> bool:
+    """A thumbnail of a mostly plain tile (a camera-off card, maybe with an avatar disc), whose
+    look tells no one apart: 60 % of it within 12 grey levels of its median colour."""
+    px = thumb.reshape(-1, thumb.shape[-1])
+    near = np.abs(px - np.median(px, axis=0)).max(axis=1) <= 12.0
+    return float(near.mean()) >= 0.6
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    ax, ay, aw, ah = (float(v) for v in a)
+    bx, by, bw, bh = (float(v) for v in b)
+    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    inter = iw * ih
+    union = aw * ah + bw * bh - inter
+    return inter / union if union > 0 else 0.0
