@@ -136,7 +136,8 @@ def run_train(args) -> int:
         return _fail(f"training needs TensorFlow ({exc}); install it with: uv sync --extra train")
     cfg = TrainConfig(data=args.data, out_dir=args.out, name=args.name, epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, width=args.width, seed=args.seed,
-                      device=args.device, quantize=args.quantize, max_train=args.max_train)
+                      device=args.device, quantize=args.quantize, max_train=args.max_train,
+                      warmup_epochs=args.warmup_epochs, init_weights=args.init_weights)
     try:
         metrics = train(cfg)
     except (FileNotFoundError, KeyError, ValueError) as exc:
@@ -224,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="gpu when there is one (auto), or force one")
     p.add_argument("--quantize", choices=("int8", "float32"), default="int8")
     p.add_argument("--max-train", type=int, default=None, help="use only the first N images")
+    p.add_argument("--warmup-epochs", type=int, default=2)
+    p.add_argument("--init-weights", help="start from these Keras weights (fine-tuning)")
     p.set_defaults(func=run_train)
     return parser
 

@@ -49,6 +49,7 @@ class TrainConfig:
     device: str = "auto"
     max_train: int | None = None  # for quick tests on tiny data
     quantize: str = "int8"  # "int8" or "float32"
+    init_weights: str | None = None  # start from these weights (fine-tuning)
     notes: list[str] = field(default_factory=list)
 
 
@@ -225,6 +226,9 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
 
     with tf.device(device):
         model = build_model(cfg.arch, cfg.width, cfg.dropout)
+        if cfg.init_weights:
+            model.load_weights(cfg.init_weights)
+            log.info("starting from %s", cfg.init_weights)
         model.compile(
             optimizer=keras.optimizers.AdamW(_lr_schedule(cfg, steps), weight_decay=cfg.weight_decay),
             loss=keras.losses.CategoricalCrossentropy(from_logits=True,
