@@ -264,7 +264,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
         "train_seconds_last_run": round(train_s, 1),
         "classes": list(EMOTIONS),
         "config": asdict(cfg),
-        "history_csv": str(work / "history.csv"),
+        "history": _read_history(work / "history.csv"),
     }
     (out / f"{cfg.name}.metrics.json").write_text(json.dumps(metrics, indent=2))
     log.info("Keras validation accuracy %.4f; wrote %s and %s", keras_acc, keras_path, tflite_path)
@@ -314,6 +314,17 @@ def update_calibration(tflite_path: str | os.PathLike, data: str | os.PathLike) 
     metrics.update(calibrate(tflite_path, x_va, y_va))
     meta_path.write_text(json.dumps(metrics, indent=2))
     return metrics
+
+
+def _read_history(path: Path) -> list[dict]:
+    """Per-epoch loss and accuracy (train and validation) from the run's CSV log."""
+    import csv
+
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        return [{k: round(float(v), 4) if k != "epoch" else int(v) for k, v in row.items()}
+                for row in csv.DictReader(f)]
 
 
 def _save_inference(model, path: Path, cfg: TrainConfig) -> None:
