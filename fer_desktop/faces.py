@@ -19,7 +19,7 @@ class FaceDetectorError(RuntimeError):
 
 
 class FaceDetector:
-    """At most one face per tile: the largest Haar detection.
+    """At most one face per tile: the Haar detection with the highest score.
 
     Parameters
     ----------
@@ -81,13 +81,15 @@ class FaceDetector:
                               interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
         crop = cv2.equalizeHist(crop)
         side = max(20, int(self.min_face_frac * crop.shape[0]))
-        found = self.cascade.detectMultiScale(crop, scaleFactor=self.scale_factor,
-                                              minNeighbors=self.min_neighbors,
-                                              minSize=(side, side),
-                                              maxSize=(crop.shape[0], crop.shape[0]))
+        found, _, weights = self.cascade.detectMultiScale3(
+            crop, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
+            minSize=(side, side), maxSize=(crop.shape[0], crop.shape[0]),
+            outputRejectLevels=True)
         if len(found) == 0:
             return NO_FACE.copy()
-        fx, fy, fw, fh = max(found, key=lambda b: b[2] * b[3])
+        # the most confident detection (the cascade's last-stage score), not the largest: a
+        # face-like poster or object beside the student can be larger than their face
+        fx, fy, fw, fh = found[int(np.argmax(np.ravel(weights)))]
         box = np.array([fx, fy, fw, fh], np.float64) / s
         box[0] += max(0, x)
         box[1] += max(0, y)

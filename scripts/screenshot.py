@@ -50,21 +50,19 @@ def show(path: Path) -> int:
 
 
 def run_app(out: Path, seconds: float, model: str | None) -> int:
-    import pyqtgraph as pg
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
 
     from fer_desktop.cvutil import cv2
     from fer_desktop.emotions import DEFAULT_MODEL
     from fer_desktop.gui.qt_main_window import QtMainWindow
+    from fer_desktop.gui.qt_settings import NOTICE_VERSION
 
     model_path = Path(model) if model else DEFAULT_MODEL
     out.mkdir(parents=True, exist_ok=True)
-    app = QApplication([])
-    app.setApplicationName("fer-desktop")
-    app.setOrganizationName("fer-desktop")
-    pg.setConfigOptions(antialias=True)
-    window = QtMainWindow(model_path=model_path, csv_path=out / "screenshot-session.csv")
+    app, settings, tmp = _app("light")  # throw-away settings, never the user's
+    settings.setValue("privacy/notice_acknowledged", NOTICE_VERSION)
+    window = QtMainWindow(model_path=model_path, csv_path=tmp / "screenshot-session.csv",
+                          settings=settings)
     window.setGeometry(GALLERY_W, 0, SCREEN_W - GALLERY_W, WINDOW_H)
     window.show()
     window.start(f"region:0,0,{GALLERY_W},{SCREEN_H}")

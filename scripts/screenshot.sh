@@ -32,4 +32,4 @@ uv run --group dev python scripts/screenshot.py show "$tmp/gallery.png" &
 pids+=($!)
 sleep 2
 uv run --group dev python scripts/screenshot.py app --out "$OUT" --seconds "$SECONDS_RUN" ${MODEL:+--model "$MODEL"}
-rm -f "$OUT/screenshot-session.csv"
+

@@ -78,3 +78,13 @@ def test_face_crops_are_48x48_grey_and_padded_at_the_border():
     gray = np.arange(100 * 100, dtype=np.uint32).reshape(100, 100).astype(np.uint8)
     crops = crop_faces(gray, np.array([[10, 10, 40, 40], [80, 80, 40, 30]]))
     assert crops.shape == (2, 48, 48) and crops.dtype == np.uint8
+
+
+def test_the_most_confident_detection_wins_over_a_larger_face_like_object(faces):
+    # tile 3 of this gallery: the astronaut with the space shuttle on her left, which the
+    # cascade also fires on (weaker, but with a larger box than her face)
+    img, truth = make_gallery(faces, 25, (1920, 1080), empty=(7, 18), seed=11)
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    tx, ty, tw, th = truth.tiles[3]
+    fx, fy, fw, fh = FaceDetector().detect_in_tile(gray, truth.tiles[3])
+    assert fx + fw / 2 < tx + 0.6 * tw  # on her face, not on the shuttle at the tile's right
