@@ -59,7 +59,7 @@ def test_compressed_dense_galleries(faces):
         assert _score(spec, faces)[0] == (49, 0, 0)
 
 
-@pytest.mark.xfail(strict=True, reason="known weakness: 36-49 tiles at 720p through JPEG quality <= 75 lose "
+@pytest.mark.xfail(reason="known weakness: 36-49 tiles at 720p through JPEG quality <= 75 lose "
                           "5-25 % of the tiles (gaps of 4-8 px bridged); see the README",
                    strict=True)
 def test_heavily_compressed_dense_720p_gallery(faces):
