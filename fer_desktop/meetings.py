@@ -21,7 +21,6 @@ from :func:`fer_desktop.synthetic.sample_faces` (images shipped inside packages)
 from __future__ import annotations
 
 import enum
-import math
 import zlib
 from dataclasses import dataclass
 

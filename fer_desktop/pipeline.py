@@ -216,31 +216,31 @@ class Analyzer:
         return box, TileState.FACE if box[2] > 0 else TileState.NO_FACE
 
     def _faces(self, gray: np.ndarray, tiles: np.ndarray, now: float | None):
+        """Face box and state per tile, reusing a tile's last result while it looks the same
+        (``now`` given) or searching every tile (``now`` None)."""
+        c = self._cache
         out = np.empty((len(tiles), 4), np.int32)
         states: list[TileState] = []
-        if now is None:
-            for i, tile in enumerate(tiles):
-                out[i], state = self._detect(gray, tile)
-                states.append(state)
-            return out, tuple(states), len(tiles)
-        c = self._cache
         fresh: dict[tuple, tuple[np.ndarray, np.ndarray, float, TileState]] = {}
         detected = 0
         for i, tile in enumerate(tiles):
-            key = tuple(int(v) for v in tile)
-            thumb = _thumb(gray, tile, (32, 18))
-            old = c.faces.get(key)
-            if (old is not None and 0 <= now - old[2] < self.faces_every_s
-                    and float(np.abs(thumb - old[1]).mean()) < self.change_levels):
-                out[i] = old[0]
-                states.append(old[3])
-                fresh[key] = old
-                continue
+            if now is not None:
+                key = tuple(int(v) for v in tile)
+                thumb = _thumb(gray, tile, (32, 18))
+                old = c.faces.get(key)
+                if (old is not None and 0 <= now - old[2] < self.faces_every_s
+                        and float(np.abs(thumb - old[1]).mean()) < self.change_levels):
+                    out[i] = old[0]
+                    states.append(old[3])
+                    fresh[key] = old
+                    continue
             out[i], state = self._detect(gray, tile)
             states.append(state)
-            fresh[key] = (out[i].copy(), thumb, now, state)
             detected += 1
-        c.faces = fresh
+            if now is not None:
+                fresh[key] = (out[i].copy(), thumb, now, state)
+        if now is not None:
+            c.faces = fresh
         return out, tuple(states), detected
 
     def analyze_image(self, image: np.ndarray, now: float | None = None

@@ -72,3 +72,38 @@ def app_settings(tmp_path):
     settings.setValue("settings/export_dir", str(tmp_path / "sessions"))
     settings.sync()
     return settings
+
+
+@pytest.fixture(scope="session")
+def gallery_image(faces) -> np.ndarray:
+    """A 9-tile 1280x720 gallery; tile 4 (the centre) has its camera off."""
+    from fer_desktop.synthetic import make_gallery
+
+    image, truth = make_gallery(faces, 9, (1280, 720), empty=(4,))
+    assert truth.occupied.tolist() == [True] * 4 + [False] + [True] * 4
+    return image
+
+
+@pytest.fixture(scope="session")
+def gallery_png(gallery_image, tmp_path_factory) -> Path:
+    """:func:`gallery_image` written as a PNG."""
+    from fer_desktop.cvutil import cv2
+
+    path = tmp_path_factory.mktemp("gallery") / "gallery9.png"
+    cv2.imwrite(str(path), gallery_image)
+    return path
+
+
+@pytest.fixture
+def warnings(monkeypatch) -> list[tuple]:
+    """Modal warnings shown (recorded instead of blocking)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[tuple] = []
+
+    def fake_warning(parent, title, text, *args, **kwargs):
+        shown.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(fake_warning))
+    return shown

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor, QDesktopServices, QKeySequence, QPalette
-from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
+from PySide6.QtWidgets import QApplication, QLabel
 
 from fer_desktop.cvutil import cv2
 from fer_desktop.export import CLASS_COLUMNS, CSV_COLUMNS, SUMMARY_COLUMNS, read_csv
@@ -27,27 +27,8 @@ from fer_desktop.gui.qt_settings import QtSettingsStore
 from fer_desktop.gui.session import SessionState
 from fer_desktop.gui.settings import AppSettings, PrivacyMode
 from fer_desktop.labels import EMOTIONS
-from fer_desktop.synthetic import make_gallery
 
 WAIT_MS = 20_000
-
-
-@pytest.fixture(scope="module")
-def gallery_png(faces, tmp_path_factory) -> Path:
-    """A 9-tile gallery; tile 4 (the centre) has no face."""
-    image, _ = make_gallery(faces, 9, (1280, 720), empty=(4,))
-    path = tmp_path_factory.mktemp("cockpit") / "gallery9.png"
-    cv2.imwrite(str(path), image)
-    return path
-
-
-@pytest.fixture
-def warnings(monkeypatch) -> list[tuple]:
-    shown: list[tuple] = []
-    monkeypatch.setattr(QMessageBox, "warning", staticmethod(
-        lambda parent, title, text, *a, **k: shown.append((title, text))
-        or QMessageBox.StandardButton.Ok))
-    return shown
 
 
 @pytest.fixture

@@ -4,12 +4,11 @@ latest-wins capture, source switching and the region picker. Each test runs in a
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 from fer_desktop.cvutil import cv2
 from fer_desktop.export import CSV_COLUMNS, read_csv
@@ -23,34 +22,6 @@ from fer_desktop.sources import FrameSource, SourceError, SourceKind
 from fer_desktop.synthetic import make_gallery
 
 WAIT_MS = 20_000  # first result: model load + one analysis, slow on a busy 2-core machine
-
-
-@pytest.fixture(scope="module")
-def gallery_image(faces) -> np.ndarray:
-    """A 9-tile 1280x720 gallery; tile 4 (the centre) has its camera off."""
-    image, truth = make_gallery(faces, 9, (1280, 720), empty=(4,))
-    assert truth.occupied.tolist() == [True] * 4 + [False] + [True] * 4
-    return image
-
-
-@pytest.fixture(scope="module")
-def gallery_png(gallery_image, tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("gallery") / "gallery9.png"
-    cv2.imwrite(str(path), gallery_image)
-    return path
-
-
-@pytest.fixture
-def warnings(monkeypatch) -> list[tuple]:
-    """Modal warnings shown (recorded instead of blocking)."""
-    shown: list[tuple] = []
-
-    def fake_warning(parent, title, text, *args, **kwargs):
-        shown.append((title, text))
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "warning", staticmethod(fake_warning))
-    return shown
 
 
 @pytest.fixture

@@ -156,6 +156,18 @@ def _binned(t: np.ndarray, values: np.ndarray, max_points: int) -> tuple[np.ndar
     return tb, vb
 
 
+
+def _canvas(w: int, h: int, font_px: int) -> tuple[QImage, QPainter, QFont]:
+    """A white ``w x h`` image with an antialiased painter on it and its font set."""
+    image = QImage(w, h, QImage.Format.Format_ARGB32)
+    image.fill(QColor("#FFFFFF"))
+    p = QPainter(image)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    font = QFont("DejaVu Sans")
+    font.setPixelSize(font_px)
+    p.setFont(font)
+    return image, p, font
+
 def render_class_chart(t: np.ndarray, shares: np.ndarray, alerts: Sequence[float] = (),
                        size: tuple[int, int] = (1600, 760)) -> QImage:
     """The class mood over a whole session as an image.
@@ -178,13 +190,7 @@ def render_class_chart(t: np.ndarray, shares: np.ndarray, alerts: Sequence[float
         legend; bottom, the class mood index (-100..100); x in minutes since the start.
     """
     w, h = size
-    image = QImage(w, h, QImage.Format.Format_ARGB32)
-    image.fill(QColor("#FFFFFF"))
-    p = QPainter(image)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    font = QFont("DejaVu Sans")
-    font.setPixelSize(20)
-    p.setFont(font)
+    image, p, font = _canvas(w, h, 20)
     left, right, top = 90, w - 190, 20
     area = QRectF(left, top, right - left, (h - 90) * 0.68)
     mood = QRectF(left, area.bottom() + 24, right - left, h - 70 - area.bottom() - 24)
@@ -266,13 +272,7 @@ def render_student_table(summaries: Sequence[StudentSummary], width: int = 1300)
     (and of "no face", grey), and the three largest shares in words."""
     row_h, head_h = 38, 60
     h = head_h + row_h * len(summaries) + 16
-    image = QImage(width, h, QImage.Format.Format_ARGB32)
-    image.fill(QColor("#FFFFFF"))
-    p = QPainter(image)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    font = QFont("DejaVu Sans")
-    font.setPixelSize(19)
-    p.setFont(font)
+    image, p, font = _canvas(width, h, 19)
     name_w, bar_x, bar_w = 230, 250, 760
     text_x = bar_x + bar_w + 20
     p.setPen(_INK)
