@@ -135,7 +135,8 @@ def run_train(args) -> int:
     except ImportError as exc:  # TensorFlow is an optional extra
         return _fail(f"training needs TensorFlow ({exc}); install it with: uv sync --extra train")
     cfg = TrainConfig(data=args.data, out_dir=args.out, name=args.name, epochs=args.epochs,
-                      batch_size=args.batch_size, lr=args.lr, width=args.width, seed=args.seed,
+                      batch_size=args.batch_size, lr=args.lr, arch=args.arch, width=args.width,
+                      dropout=args.dropout, seed=args.seed,
                       device=args.device, quantize=args.quantize, max_train=args.max_train,
                       warmup_epochs=args.warmup_epochs, init_weights=args.init_weights)
     try:
@@ -219,7 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
-    p.add_argument("--width", type=int, default=32, help="channels of the first stage")
+    p.add_argument("--arch", choices=("vgg", "vggl", "res"), default="vggl",
+                   help="architecture (models/EXPERIMENTS.md compares them; default %(default)s)")
+    p.add_argument("--width", type=int, default=24, help="channels of the first conv")
+    p.add_argument("--dropout", type=float, default=0.4, help="dropout before the dense layers")
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto",
                    help="gpu when there is one (auto), or force one")

@@ -134,7 +134,7 @@ class CsvSink:
 
 
 def copy_csv(src: str | os.PathLike, dst: str | os.PathLike,
-             students: Mapping[int, str] | None = None, anonymous: bool = False,
+             renames: Mapping[int, str] | None = None, anonymous: bool = False,
              ids: Mapping[str, int] | None = None) -> Path:
     """Copy a recorded session CSV to ``dst`` (the GUI's Export).
 
@@ -142,13 +142,15 @@ def copy_csv(src: str | os.PathLike, dst: str | os.PathLike,
     ----------
     src, dst : str or Path
         Session CSV to copy, and where to.
-    students : mapping of int to str, optional
-        New ``student`` value per tile index (names the teacher gave); tiles not in it keep
-        their recorded value. The schema is unchanged.
+    renames : mapping of int to str, optional
+        New ``student`` value per student id (names the teacher gave), applied to every row of
+        that student whichever tile they were in; the student of a row is ``ids`` of its
+        recorded name. Other rows keep their recorded value. The schema is unchanged.
     anonymous : bool
-        Replace every recorded name by "Student N": N from ``ids`` (recorded name -> student
-        id) where known, else from the tile; values already "Student N" are kept.
+        Replace every recorded name by "Student N": N from ``ids`` where known, else from the
+        tile; values already "Student N" are kept.
     ids : mapping of str to int, optional
+        Student id of each recorded name.
 
     Raises
     ------
@@ -156,8 +158,9 @@ def copy_csv(src: str | os.PathLike, dst: str | os.PathLike,
         If ``src`` cannot be read or ``dst`` written.
     """
     dst = Path(dst)
+    ids = ids or {}
     try:
-        if not students and not anonymous:
+        if not renames and not anonymous:
             dst.write_bytes(Path(src).read_bytes())
             return dst
         with open(src, newline="", encoding="utf-8") as fin, \
@@ -166,13 +169,12 @@ def copy_csv(src: str | os.PathLike, dst: str | os.PathLike,
             writer = csv.DictWriter(fout, fieldnames=reader.fieldnames or list(CSV_COLUMNS))
             writer.writeheader()
             for row in reader:
-                tile = int(row["tile"])
+                name = row["student"]
                 if anonymous:
-                    name = row["student"]
                     if not _NUMBERED.fullmatch(name):
-                        row["student"] = student_name((ids or {}).get(name, tile))
-                elif tile in students:
-                    row["student"] = students[tile]
+                        row["student"] = student_name(ids.get(name, int(row["tile"])))
+                elif ids.get(name) in renames:
+                    row["student"] = renames[ids[name]]
                 writer.writerow(row)
     except OSError as exc:
         raise ExportError(f"Cannot export to {dst}: {exc.strerror or exc}.") from None
@@ -182,14 +184,14 @@ def copy_csv(src: str | os.PathLike, dst: str | os.PathLike,
 #: Columns of the per-student summary CSV (:func:`write_summary_csv`). Durations in seconds;
 #: ``share_*`` and ``no_face_share`` are fractions of ``observed_s`` and sum to 1.
 SUMMARY_COLUMNS: tuple[str, ...] = (
-    "tile", "student", "observed_s", "face_s", "no_face_s", "no_face_share",
+    "student_id", "student", "observed_s", "face_s", "no_face_s", "no_face_share",
     *(f"share_{e}" for e in EMOTIONS), "top_emotion",
 )
 
 
 def write_summary_csv(summaries: Iterable[StudentSummary], path: str | os.PathLike) -> Path:
     """Write one :data:`SUMMARY_COLUMNS` row per student. Raises :class:`ExportError`."""
-    rows = [[s.tile, s.student, f"{s.observed_s:.1f}", f"{s.face_s:.1f}", f"{s.no_face_s:.1f}",
+    rows = [[s.student_id, s.student, f"{s.observed_s:.1f}", f"{s.face_s:.1f}", f"{s.no_face_s:.1f}",
              f"{s.no_face_share:.4f}", *(f"{v:.4f}" for v in s.shares), s.top_emotion or ""]
             for s in summaries]
     return _write_table(path, SUMMARY_COLUMNS, rows)

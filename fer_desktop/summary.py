@@ -59,8 +59,8 @@ class StudentSummary:
 
     Attributes
     ----------
-    tile : int
-        Tile index (0-based, row-major).
+    student_id : int
+        The student's id (0-based; :attr:`fer_desktop.pipeline.FrameResult.student_keys`).
     student : str
         Display name.
     observed_s : float
@@ -71,7 +71,7 @@ class StudentSummary:
         ``(7,) float64`` seconds with each expression on top, :data:`EMOTIONS` order.
     """
 
-    tile: int
+    student_id: int
     student: str
     observed_s: float
     no_face_s: float
@@ -122,7 +122,7 @@ def sample_weights(t: np.ndarray, max_gap_s: float = MAX_GAP_S) -> np.ndarray:
     return np.append(dt, np.median(dt))
 
 
-def summarize(t: np.ndarray, tile: np.ndarray, emotion: np.ndarray,
+def summarize(t: np.ndarray, student: np.ndarray, emotion: np.ndarray,
               names: Mapping[int, str] | None = None,
               max_gap_s: float = MAX_GAP_S) -> list[StudentSummary]:
     """Summarise per student.
@@ -131,19 +131,19 @@ def summarize(t: np.ndarray, tile: np.ndarray, emotion: np.ndarray,
     ----------
     t : np.ndarray
         ``(k,)`` time of each observation, seconds (any clock shared by all rows).
-    tile : np.ndarray
-        ``(k,)`` int tile index of each observation.
+    student : np.ndarray
+        ``(k,)`` int student id of each observation.
     emotion : np.ndarray
         ``(k,)`` int expression code: ``0..6`` (index into :data:`EMOTIONS`) or :data:`NO_FACE`.
     names : mapping of int to str, optional
-        Display name per tile; default ``"Student N"`` (N = tile + 1).
+        Display name per student id; default ``"Student N"`` (N = id + 1).
     max_gap_s : float
         See :func:`sample_weights`.
 
     Returns
     -------
     list of StudentSummary
-        One per tile seen, in tile order.
+        One per student seen, in id order.
 
     Raises
     ------
@@ -151,23 +151,23 @@ def summarize(t: np.ndarray, tile: np.ndarray, emotion: np.ndarray,
         If the arrays differ in length or an emotion code is out of range.
     """
     t = np.asarray(t, np.float64)
-    tile = np.asarray(tile, np.int64)
+    student = np.asarray(student, np.int64)
     emotion = np.asarray(emotion, np.int64)
-    if not len(t) == len(tile) == len(emotion):
-        raise ValueError(f"t, tile and emotion differ in length: {len(t)}, {len(tile)}, "
+    if not len(t) == len(student) == len(emotion):
+        raise ValueError(f"t, student and emotion differ in length: {len(t)}, {len(student)}, "
                          f"{len(emotion)}")
     if len(emotion) and (emotion.min() < NO_FACE or emotion.max() >= NUM_CLASSES):
         raise ValueError("emotion codes must be -1 (no face) or 0..6")
     names = names or {}
     out = []
-    for i in np.unique(tile):
-        mask = tile == i
+    for i in np.unique(student):
+        mask = student == i
         order = np.argsort(t[mask], kind="stable")
         w = sample_weights(t[mask][order], max_gap_s)
         e = emotion[mask][order]
         emotion_s = np.bincount(e[e >= 0], weights=w[e >= 0], minlength=NUM_CLASSES)
         out.append(StudentSummary(
-            tile=int(i), student=names.get(int(i), f"Student {int(i) + 1}"),
+            student_id=int(i), student=names.get(int(i), f"Student {int(i) + 1}"),
             observed_s=float(w.sum()), no_face_s=float(w[e == NO_FACE].sum()),
             emotion_s=emotion_s.astype(np.float64)))
     return out
@@ -175,8 +175,9 @@ def summarize(t: np.ndarray, tile: np.ndarray, emotion: np.ndarray,
 
 def summarize_rows(rows: Sequence[Mapping[str, str]],
                    max_gap_s: float = MAX_GAP_S) -> list[StudentSummary]:
-    """:func:`summarize` a session CSV read with :func:`fer_desktop.export.read_csv`; names
-    are the CSV's ``student`` column.
+    """:func:`summarize` a session CSV read with :func:`fer_desktop.export.read_csv`, one
+    summary per value of its ``student`` column (a student keeps that name across tile
+    reflows); ids number the students in order of first appearance.
 
     Raises
     ------
@@ -185,10 +186,10 @@ def summarize_rows(rows: Sequence[Mapping[str, str]],
     """
     try:
         t = np.array([datetime.fromisoformat(r["timestamp"]).timestamp() for r in rows])
-        tile = np.array([int(r["tile"]) for r in rows], np.int64)
+        order = {name: i for i, name in enumerate(dict.fromkeys(r["student"] for r in rows))}
+        student = np.array([order[r["student"]] for r in rows], np.int64)
         emotion = np.array([EMOTIONS.index(r["emotion"]) if r["emotion"] else NO_FACE
                             for r in rows], np.int64)
-        names = {int(r["tile"]): r["student"] for r in rows}
     except KeyError as exc:
         raise ValueError(f"not a session CSV: no column {exc}") from None
-    return summarize(t, tile, emotion, names, max_gap_s)
+    return summarize(t, student, emotion, {i: name for name, i in order.items()}, max_gap_s)

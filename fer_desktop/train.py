@@ -36,8 +36,8 @@ class TrainConfig:
     data: str
     out_dir: str = "models"
     name: str = "fer_cnn"
-    arch: str = "vgg"
-    width: int = 32
+    arch: str = "vggl"
+    width: int = 24
     epochs: int = 40
     batch_size: int = 64
     lr: float = 2e-3
@@ -64,32 +64,78 @@ def class_weights(y: np.ndarray) -> dict[int, float]:
     return {i: float(w[i]) for i in range(NUM_CLASSES)}
 
 
+ARCHS = ("vgg", "vggl", "res")
+
+
 def build_model(arch: str = "vgg", width: int = 32, dropout: float = 0.4):
     """Build the expression CNN (Keras, uncompiled).
 
-    ``vgg``: four stages of two 3x3 conv + batch-norm + ReLU with 2x2 max-pooling, widths
-    ``width * (1, 2, 4, 8)``, then global average pooling, dropout and a 7-way dense layer
-    (VGG-style, after Simonyan & Zisserman 2015 and the FER-2013 VGG variants of
-    Khaireddin & Chen 2021). Input ``(N, 48, 48, 1)`` float32 in 0..255; output ``(N, 7)`` logits.
+    Input ``(N, 48, 48, 1)`` float32 grey levels in 0..255; output ``(N, 7)`` float32 logits.
+    All candidates are VGG-style stacks of 3x3 conv + batch-norm + ReLU (Simonyan & Zisserman
+    2015; the FER-2013 VGG variants of Khaireddin & Chen 2021) ending in global average pooling,
+    dropout, a dense layer and the 7-way logits; ``models/EXPERIMENTS.md`` compares them.
+
+    ``vgg``
+        four stages of two convs with 2x2 max-pooling, widths ``width * (1, 2, 4, 8)``.
+    ``vggl``
+        the same compute moved to low resolution: one conv at 48 px, two at 24 and 12 px,
+        three at 6 px and one at 3 px (widths ``width * (1, 2, 4, 8, 16)``), so most parameters
+        sit where convs are cheap.
+    ``res``
+        ``vggl``'s layout with residual (identity-shortcut) pairs of convs at each stage after
+        the first (He et al. 2016), which train faster in a short schedule.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``arch``.
     """
     import keras
     from keras import layers
 
+    if arch not in ARCHS:
+        raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")
+
+    def conv(x, ch, relu=True):
+        x = layers.Conv2D(ch, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization(momentum=0.9)(x)
+        return layers.ReLU()(x) if relu else x
+
+    def res_block(x, ch):
+        y = conv(conv(x, ch), ch, relu=False)
+        if x.shape[-1] != ch:
+            x = layers.BatchNormalization(momentum=0.9)(
+                layers.Conv2D(ch, 1, use_bias=False)(x))
+        return layers.ReLU()(layers.Add()([x, y]))
+
     inputs = keras.Input((FACE_SIZE, FACE_SIZE, 1), name="face")
     x = layers.Rescaling(1.0 / 255.0)(inputs)
-    if arch != "vgg":
-        raise ValueError(f"unknown architecture {arch!r}")
-    for stage, mult in enumerate((1, 2, 4, 8)):
-        for _ in range(2):
-            x = layers.Conv2D(width * mult, 3, padding="same", use_bias=False)(x)
-            x = layers.BatchNormalization(momentum=0.9)(x)
-            x = layers.ReLU()(x)
-        x = layers.MaxPooling2D()(x)
-        if stage >= 2:
-            x = layers.Dropout(0.1 * stage)(x)
+    if arch == "vgg":
+        for stage, mult in enumerate((1, 2, 4, 8)):
+            for _ in range(2):
+                x = conv(x, width * mult)
+            x = layers.MaxPooling2D()(x)
+            if stage >= 2:
+                x = layers.Dropout(0.1 * stage)(x)
+        head = width * 8
+    else:
+        x = layers.MaxPooling2D()(conv(x, width))  # 48 -> 24 px
+        for stage, (mult, n) in enumerate(((2, 2), (4, 2), (8, 3), (16, 1))):
+            if arch == "vggl":
+                for _ in range(n):
+                    x = conv(x, width * mult)
+            else:
+                x = res_block(x, width * mult)
+                if n == 3:
+                    x = conv(x, width * mult)
+            if stage < 3:
+                x = layers.MaxPooling2D()(x)  # 24 -> 12 -> 6 -> 3 px
+            if stage >= 1:
+                x = layers.Dropout(0.1 * stage)(x)
+        head = width * 8
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dropout(dropout)(x)
-    x = layers.Dense(width * 8, activation="relu")(x)
+    x = layers.Dense(head, activation="relu")(x)
     x = layers.Dropout(dropout)(x)
     outputs = layers.Dense(NUM_CLASSES, name="logits")(x)
     return keras.Model(inputs, outputs, name=f"fer_{arch}{width}")

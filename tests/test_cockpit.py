@@ -232,7 +232,7 @@ def test_badges_table_icons_and_clicking_a_student_shows_the_timeline(qtbot, mak
     assert not win.timeline.isVisible()
     centre = win.preview.tile_rect(2).center().toPoint()
     qtbot.mouseClick(win.preview, Qt.MouseButton.LeftButton, pos=centre)
-    assert win.timeline.isVisible() and win.timeline.tile == 2 and win.preview.selected == 2
+    assert win.timeline.isVisible() and win.timeline.student_id == 2 and win.preview.selected == 2
     bars = win.timeline.bar_data()
     assert len(bars["x0"]) >= 1 and bars["width"].sum() > 0
     # "Chloe" as read from her label (OCR runs in the background: "Student 3" until it has)
@@ -240,7 +240,7 @@ def test_badges_table_icons_and_clicking_a_student_shows_the_timeline(qtbot, mak
 
     rect = win.students.visualItemRect(win.students.item(4, 0))
     qtbot.mouseClick(win.students.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    assert win.timeline.tile == 4
+    assert win.timeline.student_id == 4
     assert win.timeline.bar_data()["y"].tolist() == [0.0]  # "no face" row only
 
     win.pause()
@@ -262,7 +262,7 @@ def test_alerts_are_shown_without_blocking_and_marked_on_the_chart(qtbot, make_w
     assert re.search(r"Emma|Student 5", win.alert_bar.label.text())
     assert QApplication.activeModalWidget() is None
     (alert,) = win.record.alerts
-    assert alert.kind is AlertKind.FACE_MISSING and alert.tile == 4
+    assert alert.kind is AlertKind.FACE_MISSING and alert.student_id == 4
     win.mood_chart.redraw()
     assert len(win.mood_chart.alert_x()) == 1
     saved = win.stop()
@@ -339,3 +339,52 @@ def test_snapshot_only_when_asked_and_charts_follow_the_theme(qtbot, make_window
     dark.setColor(QPalette.ColorRole.WindowText, QColor("#E8E8E8"))
     win.setPalette(dark)  # what Qt does when the system switches to dark
     assert background() < 128
+
+
+def test_selection_timeline_and_rename_follow_the_student_when_tiles_reflow(qtbot, make_window,
+                                                                            tmp_path):
+    """Ben is selected and renamed in tile 1; the gallery reflows and he moves to tile 2: the
+    highlight, his row, his timeline and his name go with him."""
+    from types import SimpleNamespace
+
+    from fer_desktop.gui.qt_timeline import ROWS
+    from fer_desktop.gui.session import AnalysisUpdate
+    from fer_desktop.pipeline import FrameResult
+
+    win = make_window()
+    win._worker = SimpleNamespace(run_id=-1)  # stands in for the analysis thread
+
+    def feed(t: float, ids: tuple[int, ...], names: tuple[str, ...], emotion: str) -> None:
+        probs = np.full((3, 7), 0.02, np.float32)
+        probs[:, EMOTIONS.index(emotion)] = 0.88
+        result = FrameResult(
+            frame_index=int(t), timestamp=1_700_000_000.0 + t, position_s=t, source="test",
+            frame_size=(300, 100), tiles=np.array([[i * 100, 0, 100, 100] for i in range(3)]),
+            grid=True, faces=np.array([[i * 100 + 25, 20, 50, 50] for i in range(3)]),
+            probs=probs, smoothed=probs, students=names, student_ids=ids)
+        win._on_worker_updated(AnalysisUpdate(
+            run_id=-1, result=result, preview=np.full((100, 300, 3), 90, np.uint8), scale=1.0,
+            analyses_per_s=1.0, latency_s=0.1, dropped=0))
+
+    try:
+        for t in range(3):
+            feed(t, (0, 1, 2), ("Ada", "Ben", "Cy"), "happy")
+        win.show_student(1)
+        assert win.selected_student == 1 and win.preview.selected == 1
+        win.students.name_edited.emit(1, "Benjamin")
+        assert [b.student for b in win.preview.badges] == ["Ada", "Benjamin", "Cy"]
+        for t in range(3, 6):  # Cy leaves the first page: Ben moves to tile 2, Ada to tile 1
+            feed(t, (2, 0, 1), ("Cy", "Ada", "Ben"), "sad")
+        assert win.selected_student == 1 and win.preview.selected == 2
+        assert win.students.currentRow() == 2
+        assert [b.student for b in win.preview.badges] == ["Cy", "Ada", "Benjamin"]
+        win._refresh_timeline()
+        assert "Benjamin" in win.timeline.title.text()
+        rows = {ROWS[int(y)] for y in win.timeline.bar_data()["y"]}
+        assert rows == {"happy", "sad"}  # his whole session, across both tiles
+        saved = win.export_session(tmp_path / "out")
+        students = {r["student"]: r for r in read_csv(saved.folder / "students.csv")}
+        assert set(students) == {"Ada", "Benjamin", "Cy"}
+        assert float(students["Benjamin"]["share_happy"]) == pytest.approx(0.5, abs=0.1)
+    finally:
+        win._worker = None

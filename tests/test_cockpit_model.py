@@ -123,10 +123,53 @@ def test_missing_face_alert_per_student():
     for t in range(0, 130, 5):
         out += engine.update(float(t), np.zeros(7), np.array([True, t < 20]), names)
     assert len(out) == 1
-    assert out[0].kind is AlertKind.FACE_MISSING and out[0].tile == 1 and out[0].t == 80
+    assert out[0].kind is AlertKind.FACE_MISSING and out[0].student_id == 1 and out[0].t == 80
     assert "Ben" in out[0].message and "1 min" in out[0].message
     assert out[0].message_for("Student 2") == "No face in Student 2's tile for 1 min."
     assert engine.update(200.0, np.zeros(7), np.array([True]), names[:1]) == []  # fewer tiles
+
+
+def _swapped(result: FrameResult, ids: tuple[int, ...], names: tuple[str, ...]) -> FrameResult:
+    """``result`` with the given persistent student ids and names per tile (a reflow)."""
+    return dataclasses.replace(result, student_ids=ids, students=names)
+
+
+def test_students_keep_their_history_rename_and_alerts_when_tiles_reflow(tmp_path):
+    """Ada (id 0) and Ben (id 1) swap tiles half-way: timelines, summaries, the missing-face
+    timer and a rename follow the student, not the tile."""
+    record, rows = SessionRecord(), []
+    engine = AlertEngine(AlertRules(negative_enabled=False, face_missing_min=0.5))
+    alerts = []
+    for k in range(8):
+        t = k * 10.0
+        if k < 4:  # Ada happy in tile 0, Ben (no face) in tile 1
+            r = _swapped(_result(t, [HAPPY, NO_FACE]), (0, 1), ("Ada", "Ben"))
+        else:  # after the reflow: Ben (still no face) in tile 0, Ada (now sad) in tile 1
+            r = _swapped(_result(t, [NO_FACE, SAD]), (1, 0), ("Ben", "Ada"))
+        record.add(r)
+        rows += result_rows(r)
+        alerts += engine.update(r.timestamp, r.class_shares(), r.has_face, list(r.students),
+                                r.student_keys)
+    _, ada, _ = record.student_timeline(0)
+    assert ada.tolist() == [HAPPY] * 4 + [SAD] * 4
+    assert record.student_timeline(1)[1].tolist() == [NO_FACE] * 8
+    ada_sum, ben_sum = record.summaries(record.read_names)
+    assert (ada_sum.student, ben_sum.student) == ("Ada", "Ben")
+    assert ada_sum.no_face_share == 0 and ben_sum.no_face_share == pytest.approx(1.0)
+    # Ben's face has been missing for 30 s across the reflow: one alert, about Ben
+    assert [(a.student_id, a.student, a.t - 1_700_000_000) for a in alerts] == [(1, "Ben", 30.0)]
+
+    src = tmp_path / "s.csv"
+    src.write_text("\n".join(",".join(map(str, r)) for r in [CSV_COLUMNS, *rows]) + "\n")
+    from_csv = {s.student: s for s in summarize_rows(read_csv(src))}
+    assert from_csv["Ada"].no_face_share == 0 and from_csv["Ada"].shares[SAD] == 0.5
+    copy_csv(src, tmp_path / "renamed.csv", renames={0: "Ada L."}, ids={"Ada": 0, "Ben": 1})
+    renamed = read_csv(tmp_path / "renamed.csv")
+    assert {r["tile"] for r in renamed if r["student"] == "Ada L."} == {"0", "1"}
+    assert [r["student"] for r in renamed].count("Ada L.") == 8
+    copy_csv(src, tmp_path / "anon.csv", anonymous=True, ids={"Ada": 0, "Ben": 1})
+    anon = read_csv(tmp_path / "anon.csv")
+    assert [r["student"] for r in anon if r["emotion"] == "sad"] == ["Student 1"] * 4
 
 
 def test_alert_rules_validate():
@@ -138,7 +181,7 @@ def test_session_record_series_timelines_and_summaries():
     record = SessionRecord()
     for k in range(4):
         record.add(_result(k * 0.5, [HAPPY, NO_FACE if k < 2 else SAD]))
-    assert len(record) == 4 and record.tiles == 2 and record.sources == ["test"]
+    assert len(record) == 4 and record.students == [0, 1] and record.sources == ["test"]
     t, shares, faces = record.class_series()
     assert t.shape == (4,) and shares.shape == (4, 7) and faces.tolist() == [1, 1, 2, 2]
     np.testing.assert_allclose(shares[0, HAPPY], 1.0)
@@ -204,7 +247,8 @@ def test_summary_class_csvs_and_renamed_copy(tmp_path):
     assert float(cls[0]["mood"]) == 0.0 and cls[0]["faces"] == "2"
     src = tmp_path / "s.csv"
     src.write_text("\n".join(",".join(map(str, r)) for r in [CSV_COLUMNS, *rows]) + "\n")
-    copy_csv(src, tmp_path / "named.csv", students={1: "Ada"})
+    copy_csv(src, tmp_path / "named.csv", renames={1: "Ada"},
+             ids={"Student 1": 0, "Student 2": 1})
     named = read_csv(tmp_path / "named.csv")
     assert list(named[0]) == list(CSV_COLUMNS)
     assert [r["student"] for r in named[:2]] == ["Student 1", "Ada"]

@@ -97,3 +97,24 @@ def test_calibration_is_written_where_the_app_reads_it(trained):
     model = EmotionModel(tflite)
     assert model.temperature == pytest.approx(metrics["temperature"])
     assert model.flip_tta == metrics["flip_tta"]
+
+
+@pytest.mark.parametrize("arch", ["vgg", "vggl", "res"])
+def test_every_candidate_architecture_maps_faces_to_seven_logits(arch):
+    from fer_desktop.train import build_model
+
+    model = build_model(arch, width=4)
+    faces = np.random.default_rng(0).integers(0, 256, (3, 48, 48, 1)).astype(np.float32)
+    logits = np.asarray(model(faces, training=False))
+    assert logits.shape == (3, 7) and np.isfinite(logits).all()
+    assert model.input_shape == (None, 48, 48, 1)
+    # the low-resolution layouts end at 3x3 px: their last conv holds most parameters
+    convs = [layer for layer in model.layers if layer.name.startswith("conv2d")]
+    assert convs[-1].output.shape[1] == (3 if arch != "vgg" else 6)
+
+
+def test_unknown_architecture_is_refused():
+    from fer_desktop.train import build_model
+
+    with pytest.raises(ValueError, match="unknown architecture"):
+        build_model("transformer")

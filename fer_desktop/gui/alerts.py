@@ -70,8 +70,8 @@ class Alert:
         When it fired (the observation time, seconds of the caller's clock).
     text : str
         One sentence for the teacher; ``{student}`` stands for the student's name.
-    tile : int or None
-        The student's tile for :attr:`AlertKind.FACE_MISSING`.
+    student_id : int or None
+        The student's id (:attr:`FrameResult.student_keys`) for :attr:`AlertKind.FACE_MISSING`.
     student : str
         The student's display name when the alert fired ("" for class alerts).
     """
@@ -79,7 +79,7 @@ class Alert:
     kind: AlertKind
     t: float
     text: str
-    tile: int | None = None
+    student_id: int | None = None
     student: str = ""
 
     @property
@@ -120,7 +120,7 @@ class AlertEngine:
         self.rules = rules
 
     def update(self, t: float, shares: np.ndarray, has_face: np.ndarray,
-               names: Sequence[str]) -> list[Alert]:
+               names: Sequence[str], keys: Sequence[int] | None = None) -> list[Alert]:
         """Observe one analysed frame.
 
         Parameters
@@ -133,6 +133,9 @@ class AlertEngine:
             ``(n,) bool`` per tile.
         names : sequence of str
             ``n`` display names, for the messages.
+        keys : sequence of int, optional
+            ``n`` student ids (default the tile indices): a student's missing face is timed
+            across tile reflows, and forgotten when the student leaves the gallery.
 
         Returns
         -------
@@ -153,21 +156,21 @@ class AlertEngine:
         else:
             self._negative_since, self._negative_fired = None, False
 
-        n = len(has_face)
-        for tile in [k for k in self._missing_since if k >= n]:  # fewer tiles than before
-            del self._missing_since[tile]
-            self._missing_fired.discard(tile)
-        for tile in range(n):
-            if has_face[tile] or not r.missing_enabled:
-                self._missing_since.pop(tile, None)
-                self._missing_fired.discard(tile)
+        keys = list(range(len(has_face))) if keys is None else [int(k) for k in keys]
+        for key in [k for k in self._missing_since if k not in keys]:  # left the gallery
+            del self._missing_since[key]
+            self._missing_fired.discard(key)
+        for i, key in enumerate(keys):
+            if has_face[i] or not r.missing_enabled:
+                self._missing_since.pop(key, None)
+                self._missing_fired.discard(key)
                 continue
-            since = self._missing_since.setdefault(tile, t)
-            if tile not in self._missing_fired and t - since >= 60.0 * r.face_missing_min:
-                self._missing_fired.add(tile)
+            since = self._missing_since.setdefault(key, t)
+            if key not in self._missing_fired and t - since >= 60.0 * r.face_missing_min:
+                self._missing_fired.add(key)
                 out.append(Alert(AlertKind.FACE_MISSING, t,
                                  f"No face in {{student}}'s tile for {_duration(t - since)}.",
-                                 tile, names[tile]))
+                                 key, names[i]))
         return out
 
 

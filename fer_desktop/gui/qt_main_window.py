@@ -136,12 +136,12 @@ class QtMainWindow(QMainWindow):
         self._state = SessionState.IDLE
         self._record = SessionRecord()
         self._alerts = AlertEngine(self._alert_rules())
-        self._names: dict[int, str] = {}  # teacher's names per tile
+        self._names: dict[int, str] = {}  # teacher's names per student id
         self._roster = Roster()  # student ids of this session's source, kept over pauses
         self._ids_by_name: dict[str, int] = {}  # recorded student name -> student id
         self._shown: tuple[tuple[int, ...], tuple[str, ...]] = ((), ())  # last ids, names
         self._last_saved: SavedSession | None = None
-        self._selected: int | None = None
+        self._selected: int | None = None  # student id
         self._timeline_dirty = False
         self._shown_once = False
 
@@ -463,7 +463,7 @@ class QtMainWindow(QMainWindow):
                        "yet. Start a source first.")
             return False
         try:
-            dst = copy_csv(self._session_csv, path, students=self._export_names(),
+            dst = copy_csv(self._session_csv, path, renames=self._export_names(),
                            anonymous=self._settings.privacy is not PrivacyMode.NAMED,
                            ids=self._ids_by_name)
         except ExportError as exc:
@@ -511,8 +511,14 @@ class QtMainWindow(QMainWindow):
         return True
 
     def show_student(self, tile: int | None) -> None:
-        """Select the student of ``tile`` and show their timeline (``None``: close it)."""
-        self._show_student(tile)
+        """Select the student now in ``tile`` and show their timeline (``None``: close it).
+        The selection follows the student, not the tile, when the gallery reflows."""
+        self._show_student(self._student_in(tile))
+
+    @property
+    def selected_student(self) -> int | None:
+        """Id of the selected student (:attr:`FrameResult.student_keys`), or ``None``."""
+        return self._selected
 
     def show_notice(self) -> QtPrivacyNotice:
         """Show the responsible-use notice (window-modal, not blocking)."""
@@ -553,9 +559,34 @@ class QtMainWindow(QMainWindow):
         ids, read = self._shown
         ids = [ids[i] if i < len(ids) else i for i in range(n)]
         if self._settings.privacy is PrivacyMode.NAMED:
-            return [self._names.get(i, read[i] if i < len(read) else student_name(ids[i]))
+            return [self._names.get(ids[i], read[i] if i < len(read) else student_name(ids[i]))
                     for i in range(n)]
         return [student_name(s) for s in ids]
+
+    def _name_of(self, student_id: int) -> str:
+        """Display name of a student, whether or not they are in the gallery now."""
+        if self._settings.privacy is PrivacyMode.NAMED:
+            return self._names.get(student_id,
+                                   self._record.read_names.get(student_id, student_name(student_id)))
+        return student_name(student_id)
+
+    def _student_in(self, tile: int | None) -> int | None:
+        """Id of the student shown in ``tile`` in the latest frame (``None`` when none)."""
+        keys = self._shown[0]
+        if tile is None or tile < 0:
+            return None
+        if tile < len(keys):
+            return keys[tile]
+        return tile if tile < len(self.preview.badges) else None
+
+    def _tile_of(self, student_id: int | None) -> int | None:
+        """Tile of a student in the latest frame; ``None`` when they are not in it."""
+        keys = self._shown[0]
+        if student_id is None:
+            return None
+        if not keys:
+            return student_id if student_id < len(self.preview.badges) else None
+        return keys.index(student_id) if student_id in keys else None
 
     def _export_names(self) -> dict[int, str]:
         return dict(self._names) if self._settings.privacy is PrivacyMode.NAMED else {}
@@ -588,27 +619,31 @@ class QtMainWindow(QMainWindow):
             self.students.set_badges(badges)
         self._timeline_dirty = True
 
-    def _show_student(self, tile: int | None) -> None:
+    def _show_student(self, student_id: int | None) -> None:
         if self._settings.privacy is PrivacyMode.AGGREGATE:
-            tile = None
-        self._selected = tile
-        self.preview.set_selected(tile)
-        self.students.select_student(tile)
-        if tile is None:
+            student_id = None
+        self._selected = student_id
+        self._mark_selected()
+        if student_id is None:
             self.timeline.hide()
             return
         self.timeline.show()
         self._refresh_timeline()
 
+    def _mark_selected(self) -> None:
+        """Highlight the selected student's tile and row, wherever they are now."""
+        tile = self._tile_of(self._selected)
+        self.preview.set_selected(tile)
+        self.students.select_student(tile)
+
     def _refresh_timeline(self) -> None:
         self._timeline_dirty = False
-        tile = self._selected
-        if tile is None or not self.timeline.isVisible():
+        student = self._selected
+        if student is None or not self.timeline.isVisible():
             return
-        t, codes, conf = self._record.student_timeline(tile)
-        name = self._display_names(tile + 1)[tile]
-        self.timeline.set_data(tile, name, self._record.started or 0.0, t, codes, conf,
-                               self._settings.uncertain_below)
+        t, codes, conf = self._record.student_timeline(student)
+        self.timeline.set_data(student, self._name_of(student), self._record.started or 0.0,
+                               t, codes, conf, self._settings.uncertain_below)
 
     def _on_alert(self, alert: Alert) -> None:
         self._record.add_alert(alert)
@@ -877,20 +912,23 @@ class QtMainWindow(QMainWindow):
 
     @Slot(int)
     def _on_preview_student_clicked(self, tile: int) -> None:
-        self._show_student(tile)
+        self._show_student(self._student_in(tile))
 
     @Slot(int)
     def _on_students_student_clicked(self, tile: int) -> None:
-        self._show_student(tile)
+        self._show_student(self._student_in(tile))
 
     @Slot(int, str)
     def _on_students_name_edited(self, tile: int, name: str) -> None:
         if self._settings.privacy is not PrivacyMode.NAMED:
             return
+        student = self._student_in(tile)
+        if student is None:
+            return
         if name and name != self._display_names(tile + 1)[tile]:
-            self._names[tile] = name
+            self._names[student] = name
         else:
-            self._names.pop(tile, None)
+            self._names.pop(student, None)
         self._refresh_badges()
 
     @Slot()
@@ -917,11 +955,11 @@ class QtMainWindow(QMainWindow):
         self._record.add(result)
         if self._settings.privacy is not PrivacyMode.AGGREGATE:
             self.students.set_badges(badges)
-            if self._selected is not None:
-                self.students.select_student(self._selected)
+        if self._selected is not None:
+            self._mark_selected()
         self.mood_chart.add_result(result)
         for alert in self._alerts.update(result.timestamp, result.class_shares(),
-                                         result.has_face, names):
+                                         result.has_face, names, result.student_keys):
             self._on_alert(alert)
         self._timeline_dirty = self._selected is not None
         self._stats.setText(

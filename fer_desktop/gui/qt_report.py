@@ -77,7 +77,8 @@ def save_session(parent: Path, record: SessionRecord, privacy: PrivacyMode,
         NAMED: ``names`` in every file; ANONYMOUS: "Student N" everywhere; AGGREGATE: no
         per-student file (only ``class_mood.csv``, ``class_mood.png`` and the report).
     names : mapping of int to str
-        Names the teacher typed, per tile (ignored unless NAMED).
+        Names the teacher typed, per student id (ignored unless NAMED); other students keep
+        the name read from their tile (``record.read_names``).
     session_csv : Path or None
         The recorded session CSV to copy (NAMED / ANONYMOUS); ``None`` or missing: none.
     ids : mapping of str to int, optional
@@ -101,12 +102,13 @@ def save_session(parent: Path, record: SessionRecord, privacy: PrivacyMode,
         folder.mkdir(parents=True)
     except OSError as exc:
         raise ExportError(f"Cannot create {folder}: {exc.strerror or exc}.") from None
-    names = dict(names) if privacy is PrivacyMode.NAMED else {}
+    renames = dict(names) if privacy is PrivacyMode.NAMED else {}
+    names = {**record.read_names, **renames} if privacy is PrivacyMode.NAMED else {}
     files: list[tuple[str, str]] = []
     written: list[Path] = []
     per_student = privacy is not PrivacyMode.AGGREGATE
     if per_student and session_csv is not None and Path(session_csv).exists():
-        written.append(copy_csv(session_csv, folder / "session.csv", students=names,
+        written.append(copy_csv(session_csv, folder / "session.csv", renames=renames,
                                 anonymous=privacy is not PrivacyMode.NAMED, ids=ids))
         files.append(("session.csv", "every analysis, one row per student and frame"))
     summaries = record.summaries(names) if per_student else []
@@ -117,9 +119,9 @@ def save_session(parent: Path, record: SessionRecord, privacy: PrivacyMode,
     t, shares, faces = record.class_series()
     written.append(write_class_csv(t, shares, faces, folder / "class_mood.csv"))
     files.append(("class_mood.csv", "the class mood at every analysis, no per-student data"))
-    alerts = [(a.t, a.message_for(names.get(a.tile, student_name(a.tile)))
-               if a.tile is not None else a.message) for a in record.alerts
-              if per_student or a.tile is None]
+    alerts = [(a.t, a.message_for(names.get(a.student_id, student_name(a.student_id)))
+               if a.student_id is not None else a.message) for a in record.alerts
+              if per_student or a.student_id is None]
     chart = render_class_chart(t, shares, [a[0] for a in alerts])
     written.append(_save_image(chart, folder / "class_mood.png"))
     table_name = ""

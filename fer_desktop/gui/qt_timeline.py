@@ -75,7 +75,7 @@ class QtStudentTimeline(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.tile: int | None = None
+        self.student_id: int | None = None
         self.title = QLabel("", self)
         self.summary = QLabel("", self)
         self.summary.setWordWrap(True)
@@ -111,14 +111,14 @@ class QtStudentTimeline(QWidget):
         self.summary.setContentsMargins(6, 0, 6, 0)
         self._apply_theme()
 
-    def set_data(self, tile: int, name: str, t0: float, t: np.ndarray, codes: np.ndarray,
+    def set_data(self, student_id: int, name: str, t0: float, t: np.ndarray, codes: np.ndarray,
                  confidence: np.ndarray, uncertain_below: float) -> None:
         """Show ``name``'s history.
 
         Parameters
         ----------
-        tile : int
-            Their tile index.
+        student_id : int
+            Their id (the key of :meth:`SessionRecord.student_timeline`).
         name : str
             Display name.
         t0 : float
@@ -128,7 +128,7 @@ class QtStudentTimeline(QWidget):
         uncertain_below : float
             Confidence below which a result is drawn pale.
         """
-        self.tile = tile
+        self.student_id = student_id
         self.title.setText(f"<b>{html.escape(name)}</b> — expression over the session")
         start, duration, code, unsure = segments(
             t, codes, (np.asarray(confidence) < uncertain_below) & (np.asarray(codes) >= 0))

@@ -2,8 +2,10 @@
 expression over time and the alerts. Qt-free.
 
 It holds no image, only the numbers the views and the session folder need: per frame its time,
-class shares and face count; per tile and frame the top expression code (see
-:data:`fer_desktop.summary.NO_FACE`) and its confidence.
+class shares and face count; per student and frame the top expression code (see
+:data:`fer_desktop.summary.NO_FACE`) and its confidence. Students are keyed by their persistent
+id (:attr:`fer_desktop.pipeline.FrameResult.student_keys`), so a student's history follows them
+when the gallery reflows.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ class SessionRecord:
         Alerts of the session, oldest first (``Alert.t`` in Unix seconds).
     sources : list of str
         Source labels analysed, in order of first use.
+    read_names : dict of int to str
+        The last name recorded for each student id (read from the tile's label, else
+        "Student N").
     """
 
     def __init__(self) -> None:
@@ -56,11 +61,12 @@ class SessionRecord:
         self._shares = _Column(np.float32, (NUM_CLASSES,))
         self._faces = _Column(np.int32)
         self._row_t = _Column(np.float64)
-        self._row_tile = _Column(np.int32)
+        self._row_student = _Column(np.int32)
         self._row_emotion = _Column(np.int8)
         self._row_conf = _Column(np.float32)
         self.alerts: list[Alert] = []
         self.sources: list[str] = []
+        self.read_names: dict[int, str] = {}
 
     def __len__(self) -> int:
         """Frames recorded."""
@@ -77,10 +83,9 @@ class SessionRecord:
         return float(self._t.view()[-1]) if len(self) else None
 
     @property
-    def tiles(self) -> int:
-        """Most tiles seen in a frame."""
-        tiles = self._row_tile.view()
-        return int(tiles.max()) + 1 if len(tiles) else 0
+    def students(self) -> list[int]:
+        """Ids of the students seen, ascending."""
+        return [int(k) for k in np.unique(self._row_student.view())]
 
     def add(self, result: FrameResult) -> None:
         """Record one analysed frame (its capture time is ``result.timestamp``)."""
@@ -92,7 +97,9 @@ class SessionRecord:
         codes = np.array([NO_FACE if e is None else EMOTIONS.index(e) for e in result.emotions],
                          np.int8)
         self._row_t.extend(np.full(n, t))
-        self._row_tile.extend(np.arange(n))
+        keys = result.student_keys
+        self._row_student.extend(np.asarray(keys, np.int32))
+        self.read_names.update(zip(keys, result.students))
         self._row_emotion.extend(codes)
         self._row_conf.extend(np.nan_to_num(result.confidences, nan=0.0))
         if result.source not in self.sources:
@@ -106,8 +113,8 @@ class SessionRecord:
         """``(t (m,) float64 Unix s, shares (m, 7) float32, faces (m,) int32)`` per frame."""
         return self._t.view(), self._shares.view(), self._faces.view()
 
-    def student_timeline(self, tile: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """One tile's history.
+    def student_timeline(self, student_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One student's history, whichever tiles they were in.
 
         Returns
         -------
@@ -118,11 +125,12 @@ class SessionRecord:
         confidence : np.ndarray
             ``(k,) float32`` probability of that expression (0 without face).
         """
-        mask = self._row_tile.view() == tile
+        mask = self._row_student.view() == student_id
         return (self._row_t.view()[mask], self._row_emotion.view()[mask],
                 self._row_conf.view()[mask])
 
     def summaries(self, names: Mapping[int, str] | None = None) -> list[StudentSummary]:
-        """Per-student summary of the session (see :func:`fer_desktop.summary.summarize`)."""
-        return summarize(self._row_t.view(), self._row_tile.view(), self._row_emotion.view(),
+        """Per-student summary of the session (see :func:`fer_desktop.summary.summarize`);
+        ``names`` maps student id to display name (default "Student N" of the id)."""
+        return summarize(self._row_t.view(), self._row_student.view(), self._row_emotion.view(),
                          names)
