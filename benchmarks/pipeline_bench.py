@@ -46,7 +46,7 @@ def bench_frames(analyzer: Analyzer, sizes, tiles, repeats: int) -> list[dict]:
             med = {k: 1000 * statistics.median(r[k] for r in runs) for k in
                    ("gallery", "faces", "emotions", "total", "wall")}
             # live: a stream of the same gallery with sensor noise, 2 analyses per second, so
-            # tiles and face boxes are reused between re-detections (every 2 s)
+            # tiles and face boxes are reused between re-detections (every 4-7 s, staggered)
             rng = np.random.default_rng(0)
             analyzer.reset()
             live = []

@@ -12,7 +12,7 @@ tensorflow, opencv-python-headless, pandas, requests, pillow, tqdm, setuptools<8
 * cold: ``Analyzer.analyze_image(frame)`` without reuse, median of ``--repeats`` after a warm-up;
 * live: a stream of the same gallery with sensor noise at 2 analyses per second
   (``Analyzer.analyze`` with reuse: tiles and face boxes are kept while tiles look the same,
-  faces re-detected every 2 s), mean over 20 s of stream;
+  unchanged tiles searched again every 4-7 s, staggered), mean over 20 s of stream;
 * fer has no live mode: its cold time is its time on every frame.
 * CPU: process CPU seconds per wall second while a 25-tile 1080p stream is analysed twice a
   second in real time for ``--cpu-s`` seconds (the analysis, not the window's painting).

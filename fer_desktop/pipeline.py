@@ -154,8 +154,10 @@ class Analyzer:
     reuse : bool
         Between frames of one source, keep the tiles while a 64x36 grey thumbnail of the frame
         changes by less than ``change_levels`` on average (at most ``tiles_every_s``), and keep
-        a tile's face box while its 32x18 thumbnail changes by less than that (at most
-        ``faces_every_s``). Emotions are always computed afresh.
+        a tile's face box while its 32x18 thumbnail changes by less than that. Unchanged tiles
+        are searched again on a schedule: every ``faces_every_s`` times 1, 1.25, 1.5 or 1.75
+        (by tile index), so that a large gallery spreads its searches over several frames
+        instead of stalling one. Emotions are always computed afresh.
     names : NameReader or None
         Reads the name labels (cached per tile); default a :class:`NameReader` that loads the
         OCR on the first frame; ``None`` reads no name.
@@ -171,7 +173,7 @@ class Analyzer:
 
     def __init__(self, model: EmotionModel | None = None, detector: FaceDetector | None = None,
                  smoothing_s: float = 1.5, keep_image: bool = False, reuse: bool = True,
-                 tiles_every_s: float = 5.0, faces_every_s: float = 2.0,
+                 tiles_every_s: float = 5.0, faces_every_s: float = 4.0,
                  change_levels: float = 6.0, names: NameReader | None | str = "default",
                  roster: Roster | None = None):
         self.model = model or EmotionModel()
@@ -228,7 +230,7 @@ class Analyzer:
                 key = tuple(int(v) for v in tile)
                 thumb = _thumb(gray, tile, (32, 18))
                 old = c.faces.get(key)
-                if (old is not None and 0 <= now - old[2] < self.faces_every_s
+                if (old is not None and 0 <= now - old[2] < self.faces_every_s * (1 + i % 4 / 4)
                         and float(np.abs(thumb - old[1]).mean()) < self.change_levels):
                     out[i] = old[0]
                     states.append(old[3])
