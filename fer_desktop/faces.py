@@ -4,6 +4,7 @@ model takes."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -41,19 +42,38 @@ class FaceDetector:
     ------
     FaceDetectorError
         If the cascade cannot be loaded.
+
+    Notes
+    -----
+    Safe to call from several threads at once: each thread gets its own
+    ``cv2.CascadeClassifier`` (one instance keeps scratch buffers between calls).
     """
 
     def __init__(self, cascade_path: str | None = None, max_tile_h: int = 160, min_tile_h: int = 128,
                  min_face_frac: float = 0.2, scale_factor: float = 1.15, min_neighbors: int = 3):
-        path = cascade_path or str(Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml")
-        self.cascade = cv2.CascadeClassifier(path)
-        if self.cascade.empty():
-            raise FaceDetectorError(f"Cannot load the face detector from {path}.")
+        self.path = cascade_path or str(Path(cv2.data.haarcascades) /
+                                        "haarcascade_frontalface_default.xml")
+        self._local = threading.local()
+        self._local.cascade = self._load()
         self.max_tile_h = max_tile_h
         self.min_tile_h = min_tile_h
         self.min_face_frac = min_face_frac
         self.scale_factor = scale_factor
         self.min_neighbors = min_neighbors
+
+    def _load(self):
+        cascade = cv2.CascadeClassifier(self.path)
+        if cascade.empty():
+            raise FaceDetectorError(f"Cannot load the face detector from {self.path}.")
+        return cascade
+
+    @property
+    def cascade(self):
+        """This thread's ``cv2.CascadeClassifier``."""
+        cascade = getattr(self._local, "cascade", None)
+        if cascade is None:
+            cascade = self._local.cascade = self._load()
+        return cascade
 
     def detect_in_tile(self, gray: np.ndarray, tile: np.ndarray) -> np.ndarray:
         """Largest face in one tile.

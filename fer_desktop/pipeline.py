@@ -4,6 +4,7 @@ smoothed per student. Qt-free; shared by the GUI worker, the CLI and the tests."
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -164,6 +165,8 @@ class Analyzer:
     roster : Roster, optional
         Gives the tiles persistent student ids; pass one to keep ids across analysers (a
         paused and resumed session). Not reset with the source.
+    workers : int
+        Threads that search tiles for faces at the same time (1: one after another).
 
     Raises
     ------
@@ -175,7 +178,7 @@ class Analyzer:
                  smoothing_s: float = 1.5, keep_image: bool = False, reuse: bool = True,
                  tiles_every_s: float = 5.0, faces_every_s: float = 4.0,
                  change_levels: float = 6.0, names: NameReader | None | str = "default",
-                 roster: Roster | None = None):
+                 roster: Roster | None = None, workers: int = 2):
         self.model = model or EmotionModel()
         self.detector = detector or FaceDetector()
         self.smoother = ProbabilitySmoother(smoothing_s)
@@ -187,6 +190,8 @@ class Analyzer:
         self._cache = _ReuseCache()
         self.names = NameReader() if names == "default" else names
         self.roster = roster if roster is not None else Roster()
+        self.workers = max(1, int(workers))
+        self._pool: ThreadPoolExecutor | None = None
         self._source: str | None = None
         self.last_states: tuple[TileState, ...] = ()
 
@@ -219,31 +224,39 @@ class Analyzer:
 
     def _faces(self, gray: np.ndarray, tiles: np.ndarray, now: float | None):
         """Face box and state per tile, reusing a tile's last result while it looks the same
-        (``now`` given) or searching every tile (``now`` None)."""
+        (``now`` given) or searching every tile (``now`` None). The tiles to search are
+        searched on :attr:`workers` threads (OpenCV releases the GIL)."""
         c = self._cache
         out = np.empty((len(tiles), 4), np.int32)
-        states: list[TileState] = []
+        states: list[TileState | None] = [None] * len(tiles)
         fresh: dict[tuple, tuple[np.ndarray, np.ndarray, float, TileState]] = {}
-        detected = 0
+        todo: list[int] = []
+        thumbs: dict[int, np.ndarray] = {}
         for i, tile in enumerate(tiles):
             if now is not None:
                 key = tuple(int(v) for v in tile)
-                thumb = _thumb(gray, tile, (32, 18))
+                thumbs[i] = thumb = _thumb(gray, tile, (32, 18))
                 old = c.faces.get(key)
                 if (old is not None and 0 <= now - old[2] < self.faces_every_s * (1 + i % 4 / 4)
                         and float(np.abs(thumb - old[1]).mean()) < self.change_levels):
                     out[i] = old[0]
-                    states.append(old[3])
+                    states[i] = old[3]
                     fresh[key] = old
                     continue
-            out[i], state = self._detect(gray, tile)
-            states.append(state)
-            detected += 1
+            todo.append(i)
+        if self.workers > 1 and len(todo) > 1:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="faces")
+            found = list(self._pool.map(lambda i: self._detect(gray, tiles[i]), todo))
+        else:
+            found = [self._detect(gray, tiles[i]) for i in todo]
+        for i, (box, state) in zip(todo, found):
+            out[i], states[i] = box, state
             if now is not None:
-                fresh[key] = (out[i].copy(), thumb, now, state)
+                fresh[tuple(int(v) for v in tiles[i])] = (box.copy(), thumbs[i], now, state)
         if now is not None:
             c.faces = fresh
-        return out, tuple(states), detected
+        return out, tuple(states), len(todo)
 
     def analyze_image(self, image: np.ndarray, now: float | None = None
                       ) -> tuple[np.ndarray, bool, np.ndarray, np.ndarray, dict]:

@@ -58,3 +58,14 @@ def test_cold_analysis_and_source_change_reuse_nothing(analyzer_factory, faces):
     tiles, grid, boxes, probs, timings = analyzer.analyze_image(img)
     assert timings["faces_detected"] == 4 and timings["tiles_reused"] == 0
     assert np.allclose(np.nansum(probs, axis=1), 1.0, atol=1e-5)
+
+
+def test_tiles_searched_on_two_threads_give_the_same_faces(analyzer_factory, faces):
+    """Each search thread has its own Haar cascade: the result does not depend on threading."""
+    img, truth = make_gallery(faces, 25, (1920, 1080), empty=(3, 11), seed=5)
+    one = analyzer_factory(workers=1, names=None).analyze_image(img)
+    two = analyzer_factory(workers=2, names=None)
+    for _ in range(3):
+        res = two.analyze_image(img)
+        assert np.array_equal(res[2], one[2])
+    assert (res[2][:, 2] > 0).tolist() == truth.occupied.tolist()
