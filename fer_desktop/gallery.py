@@ -26,6 +26,7 @@ A frame with no grid (a webcam picture) is one tile covering the whole frame.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -273,8 +274,18 @@ def _layout(stats: np.ndarray, gray: np.ndarray, scale: float) -> np.ndarray:
     return group
 
 
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """A shared pool of ``workers`` threads (created on first use)."""
+    if workers not in _POOLS:
+        _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="gallery")
+    return _POOLS[workers]
+
+
 def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
-               n_colours: int = 3) -> Tiles:
+               n_colours: int = 3, workers: int = 2) -> Tiles:
     """Find the gallery tiles of a BGR frame.
 
     The tiles of a gallery (equal tiles in rows), of a speaker view (one large tile beside a
@@ -294,6 +305,9 @@ def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
         returned in the original frame's pixels.
     n_colours : int
         How many of the most frequent colours and grey levels to try as the background.
+    workers : int
+        Threads that examine the candidate backgrounds' masks at the same time (OpenCV releases
+        the GIL); 1: one after another. The result does not depend on it.
 
     Returns
     -------
@@ -313,16 +327,21 @@ def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
                                                 interpolation=cv2.INTER_AREA)
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     kernel = np.ones((3, 3), np.uint8)
+
+    def mask_layout(bg: np.ndarray) -> np.ndarray | None:
+        fg = cv2.morphologyEx(cv2.bitwise_not(bg), cv2.MORPH_OPEN, kernel)
+        n, _, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=4)
+        return _layout(stats[1:].astype(np.int64), gray, scale) if n > 1 else None
+
+    candidates = list(_background_masks(img, gray, n_colours, tolerance))
+    masks = [bg for _, pair in candidates for bg in pair]
+    found = (list(_pool(workers).map(mask_layout, masks)) if workers > 1 and len(masks) > 1
+             else [mask_layout(bg) for bg in masks])
     best: tuple[tuple[int, int], np.ndarray, tuple[int, int, int]] | None = None
-    for colour, masks in _background_masks(img, gray, n_colours, tolerance):
+    for k, (colour, pair) in enumerate(candidates):
         # the colour mask is exact on lossless captures, the grey one survives compression:
         # the tiles of the one that finds more, and those of the other that add to them
-        layouts = []
-        for bg in masks:
-            fg = cv2.morphologyEx(cv2.bitwise_not(bg), cv2.MORPH_OPEN, kernel)
-            n, _, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=4)
-            if n > 1:
-                layouts.append(_layout(stats[1:].astype(np.int64), gray, scale))
+        layouts = [lay for lay in found[2 * k:2 * k + len(pair)] if lay is not None]
         if not layouts:
             continue
         layouts.sort(key=len, reverse=True)

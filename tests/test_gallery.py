@@ -88,3 +88,14 @@ def test_the_most_confident_detection_wins_over_a_larger_face_like_object(faces)
     tx, ty, tw, th = truth.tiles[3]
     fx, fy, fw, fh = FaceDetector().detect_in_tile(gray, truth.tiles[3])
     assert fx + fw / 2 < tx + 0.6 * tw  # on her face, not on the shuttle at the tile's right
+
+
+def test_threaded_search_finds_the_same_tiles(faces):
+    from fer_desktop.meetings import MeetingSpec, render
+
+    from fer_desktop.meetings import App
+
+    img, truth = render(MeetingSpec(app=App.TEAMS, n_tiles=14, size=(1920, 1080), panel=True,
+                                    jpeg=80, seed=3), faces)
+    one, two = find_tiles(img, workers=1), find_tiles(img, workers=2)
+    assert np.array_equal(one.boxes, two.boxes) and len(two) == 14
