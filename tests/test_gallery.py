@@ -91,11 +91,9 @@ def test_the_most_confident_detection_wins_over_a_larger_face_like_object(faces)
 
 
 def test_threaded_search_finds_the_same_tiles(faces):
-    from fer_desktop.meetings import MeetingSpec, render
+    from fer_desktop.meetings import App, MeetingSpec, render
 
-    from fer_desktop.meetings import App
-
-    img, truth = render(MeetingSpec(app=App.TEAMS, n_tiles=14, size=(1920, 1080), panel=True,
+    img, _ = render(MeetingSpec(app=App.TEAMS, n_tiles=14, size=(1920, 1080), panel=True,
                                     jpeg=80, seed=3), faces)
     one, two = find_tiles(img, workers=1), find_tiles(img, workers=2)
     assert np.array_equal(one.boxes, two.boxes) and len(two) == 14
