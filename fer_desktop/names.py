@@ -51,7 +51,7 @@ def text_mask(strip: np.ndarray) -> np.ndarray:
     (label text on its dark box or shadow, not a white wall or a light camera-off card)."""
     lo = strip.min(axis=2)
     hi = strip.max(axis=2)
-    white = (lo > 200) & (hi.astype(np.int16) - lo < 40)
+    white = (lo > 180) & (hi.astype(np.int16) - lo < 40)
     k = max(3, strip.shape[0] // 5)
     dark = cv2.dilate((hi < 120).astype(np.uint8), np.ones((k, k), np.uint8)) > 0
     return white & dark
@@ -59,8 +59,8 @@ def text_mask(strip: np.ndarray) -> np.ndarray:
 
 def text_crop(strip: np.ndarray) -> np.ndarray | None:
     """The white text of a label strip, cropped with a margin: the leftmost run of text columns
-    (gaps narrower than 0.3 of the strip's height belong to it, wider ones end the name). ``None``
-    when there is no text."""
+    (gaps narrower than half the strip's height, such as the space between two words, belong to
+    it; wider ones end the name). ``None`` when there is no text."""
     if strip.size == 0:
         return None
     mask = text_mask(strip)
@@ -70,7 +70,7 @@ def text_crop(strip: np.ndarray) -> np.ndarray | None:
     h = strip.shape[0]
     end = cols[0]
     for c in cols[1:]:
-        if c - end > max(4, 0.3 * h):
+        if c - end > max(4, 0.5 * h):
             break
         end = c
     rows = np.flatnonzero(mask[:, cols[0]:end + 1].any(axis=1))
