@@ -136,7 +136,7 @@ def run_train(args) -> int:
         return _fail(f"training needs TensorFlow ({exc}); install it with: uv sync --extra train")
     cfg = TrainConfig(data=args.data, out_dir=args.out, name=args.name, epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, arch=args.arch, width=args.width,
-                      dropout=args.dropout, seed=args.seed,
+                      dropout=args.dropout, augment=args.augment, seed=args.seed,
                       device=args.device, quantize=args.quantize, max_train=args.max_train,
                       warmup_epochs=args.warmup_epochs, init_weights=args.init_weights)
     try:
@@ -224,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="architecture (models/EXPERIMENTS.md compares them; default %(default)s)")
     p.add_argument("--width", type=int, default=24, help="channels of the first conv")
     p.add_argument("--dropout", type=float, default=0.4, help="dropout before the dense layers")
+    p.add_argument("--augment", choices=("full", "light", "none"), default="full",
+                   help="augmentation: full, light (flips and shifts; for fine-tuning) or none")
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto",
                    help="gpu when there is one (auto), or force one")

@@ -50,6 +50,7 @@ class TrainConfig:
     max_train: int | None = None  # for quick tests on tiny data
     quantize: str = "int8"  # "int8" or "float32"
     init_weights: str | None = None  # start from these weights (fine-tuning)
+    augment: str = "full"  # "full", "light" (flips and shifts) or "none"
     notes: list[str] = field(default_factory=list)
 
 
@@ -141,8 +142,13 @@ def build_model(arch: str = "vgg", width: int = 32, dropout: float = 0.4):
     return keras.Model(inputs, outputs, name=f"fer_{arch}{width}")
 
 
-def _augmenter(seed: int):
-    """Batch augmentation for faces: flips, shifts, zoom, small rotations, contrast, erasing."""
+AUGMENT = ("full", "light", "none")
+
+
+def _augmenter(seed: int, strength: str = "full"):
+    """Batch augmentation for faces: ``"full"``: flips, shifts, zoom, small rotations,
+    brightness/contrast, random erasing; ``"light"``: flips and shifts only (for a last,
+    low-learning-rate stage that lets the network fit the data more closely)."""
     import keras
     import tensorflow as tf
     from keras import layers
@@ -157,8 +163,13 @@ def _augmenter(seed: int):
         name="augment",
     )
     rng = tf.random.Generator.from_seed(seed)
+    light = keras.Sequential([layers.RandomFlip("horizontal", seed=seed),
+                              layers.RandomTranslation(0.06, 0.06, fill_mode="reflect",
+                                                       seed=seed + 3)], name="augment_light")
 
     def augment(x, y):
+        if strength == "light":
+            return light(x, training=True), y
         x = geo(x, training=True)
         n = tf.shape(x)[0]
         # brightness/contrast jitter in pixel units (0..255)
@@ -199,8 +210,11 @@ def make_datasets(cfg: TrainConfig, x_tr, y_tr, x_va, y_va):
         .batch(cfg.batch_size, drop_remainder=True)
         .map(lambda x, y, w: (*prep(x, y), w), num_parallel_calls=tf.data.AUTOTUNE)
     )
-    aug = _augmenter(cfg.seed)
-    train = train.map(lambda x, y, w: (*aug(x, y), w), num_parallel_calls=tf.data.AUTOTUNE)
+    if cfg.augment not in AUGMENT:
+        raise ValueError(f"augment must be one of {', '.join(AUGMENT)}, not {cfg.augment!r}")
+    if cfg.augment != "none":
+        aug = _augmenter(cfg.seed, cfg.augment)
+        train = train.map(lambda x, y, w: (*aug(x, y), w), num_parallel_calls=tf.data.AUTOTUNE)
     train = train.prefetch(tf.data.AUTOTUNE)
     val = (
         tf.data.Dataset.from_tensor_slices((x_va, y_va))
