@@ -4,6 +4,7 @@ through :class:`fer_desktop.sources.SourceError`, not as OpenCV log lines)."""
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 os.environ.setdefault("OPENCV_VIDEOIO_PRIORITY_OBSENSOR", "0")
@@ -15,4 +16,16 @@ try:
 except AttributeError:  # older builds without the logging module
     pass
 
-__all__ = ["cv2"]
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+def thread_pool(workers: int) -> ThreadPoolExecutor:
+    """A process-wide pool of ``workers`` threads for OpenCV work (OpenCV releases the GIL),
+    created on first use and shared by the gallery and face steps. Tasks must not wait on other
+    tasks of the same pool."""
+    if workers not in _POOLS:
+        _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix=f"opencv{workers}")
+    return _POOLS[workers]
+
+
+__all__ = ["cv2", "thread_pool"]

@@ -102,6 +102,15 @@ def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 15)
     return float(ece)
 
 
+def negative_log_likelihood(logits: np.ndarray, y: np.ndarray, temperature: float = 1.0) -> float:
+    """Mean negative log-likelihood (nats) of ``softmax(logits / temperature)`` for ``(n, 7)``
+    logits and ``(n,)`` int labels."""
+    z = np.asarray(logits, np.float64) / temperature
+    z = z - z.max(1, keepdims=True)
+    y = np.asarray(y, np.int64)
+    return float(np.mean(np.log(np.exp(z).sum(1)) - z[np.arange(len(y)), y]))
+
+
 def fit_temperature(logits: np.ndarray, y: np.ndarray, lo: float = 0.05, hi: float = 20.0) -> float:
     """Temperature ``T`` minimising the negative log-likelihood of ``softmax(logits / T)`` on
     ``(n, 7)`` logits and ``(n,)`` labels (temperature scaling, Guo et al. ICML 2017).
@@ -113,9 +122,7 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray, lo: float = 0.05, hi: flo
     y = np.asarray(y, np.int64)
 
     def nll(log_t: float) -> float:
-        s = z / np.exp(log_t)
-        s = s - s.max(1, keepdims=True)
-        return float(np.mean(np.log(np.exp(s).sum(1)) - s[np.arange(len(y)), y]))
+        return negative_log_likelihood(z, y, float(np.exp(log_t)))
 
     a, b = np.log(lo), np.log(hi)
     g = (np.sqrt(5) - 1) / 2

@@ -26,12 +26,11 @@ A frame with no grid (a webcam picture) is one tile covering the whole frame.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from fer_desktop.cvutil import cv2
+from fer_desktop.cvutil import cv2, thread_pool
 from fer_desktop.tiles import plainness
 
 #: Tile aspect ratios (width / height) accepted; 16:9 is 1.78, Meet crops tiles to about 1.3.
@@ -274,16 +273,6 @@ def _layout(stats: np.ndarray, gray: np.ndarray, scale: float) -> np.ndarray:
     return group
 
 
-_POOLS: dict[int, ThreadPoolExecutor] = {}
-
-
-def _pool(workers: int) -> ThreadPoolExecutor:
-    """A shared pool of ``workers`` threads (created on first use)."""
-    if workers not in _POOLS:
-        _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="gallery")
-    return _POOLS[workers]
-
-
 def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
                n_colours: int = 3, workers: int = 2) -> Tiles:
     """Find the gallery tiles of a BGR frame.
@@ -335,7 +324,7 @@ def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
 
     candidates = list(_background_masks(img, gray, n_colours, tolerance))
     masks = [bg for _, pair in candidates for bg in pair]
-    found = (list(_pool(workers).map(mask_layout, masks)) if workers > 1 and len(masks) > 1
+    found = (list(thread_pool(workers).map(mask_layout, masks)) if workers > 1 and len(masks) > 1
              else [mask_layout(bg) for bg in masks])
     best: tuple[tuple[int, int], np.ndarray, tuple[int, int, int]] | None = None
     for k, (colour, pair) in enumerate(candidates):

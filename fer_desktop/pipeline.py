@@ -4,12 +4,11 @@ smoothed per student. Qt-free; shared by the GUI worker, the CLI and the tests."
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from fer_desktop.cvutil import cv2
+from fer_desktop.cvutil import cv2, thread_pool
 from fer_desktop.emotions import EmotionModel
 from fer_desktop.faces import FaceDetector, crop_faces
 from fer_desktop.gallery import find_tiles
@@ -191,7 +190,6 @@ class Analyzer:
         self.names = NameReader() if names == "default" else names
         self.roster = roster if roster is not None else Roster()
         self.workers = max(1, int(workers))
-        self._pool: ThreadPoolExecutor | None = None
         self._source: str | None = None
         self.last_states: tuple[TileState, ...] = ()
 
@@ -245,9 +243,8 @@ class Analyzer:
                     continue
             todo.append(i)
         if self.workers > 1 and len(todo) > 1:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="faces")
-            found = list(self._pool.map(lambda i: self._detect(gray, tiles[i]), todo))
+            found = list(thread_pool(self.workers).map(lambda i: self._detect(gray, tiles[i]),
+                                                       todo))
         else:
             found = [self._detect(gray, tiles[i]) for i in todo]
         for i, (box, state) in zip(todo, found):

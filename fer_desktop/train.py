@@ -367,7 +367,8 @@ def calibrate(tflite_path: str | os.PathLike, x_val: np.ndarray, y_val: np.ndarr
     before and after scaling, and the measured 49-face latencies (ms) with and without TTA.
     """
     from fer_desktop.emotions import EmotionModel, softmax
-    from fer_desktop.evaluate import expected_calibration_error, fit_temperature
+    from fer_desktop.evaluate import (expected_calibration_error, fit_temperature,
+                                      negative_log_likelihood)
 
     def val_logits(tta: bool) -> np.ndarray:
         model = EmotionModel(tflite_path, temperature=1.0, flip_tta=tta)
@@ -398,16 +399,10 @@ def calibrate(tflite_path: str | os.PathLike, x_val: np.ndarray, y_val: np.ndarr
         "val_ece_before": round(ece_1, 4),
         "val_ece_nll_fit": round(ece_fit, 4),
         "val_ece_after": round(min(ece_1, ece_fit), 4),
-        "val_nll_before": round(_nll(logits, y_val, 1.0), 4),
-        "val_nll_nll_fit": round(_nll(logits, y_val, t_fit), 4),
+        "val_nll_before": round(negative_log_likelihood(logits, y_val), 4),
+        "val_nll_nll_fit": round(negative_log_likelihood(logits, y_val, t_fit), 4),
     }
 
-
-def _nll(logits: np.ndarray, y: np.ndarray, t: float) -> float:
-    """Mean negative log-likelihood of ``softmax(logits / t)`` for labels ``y``."""
-    z = np.asarray(logits, np.float64) / t
-    z = z - z.max(1, keepdims=True)
-    return float(np.mean(np.log(np.exp(z).sum(1)) - z[np.arange(len(y)), y]))
 
 
 def update_calibration(tflite_path: str | os.PathLike, data: str | os.PathLike) -> dict:

@@ -157,7 +157,8 @@ class AlertEngine:
             self._negative_since, self._negative_fired = None, False
 
         keys = list(range(len(has_face))) if keys is None else [int(k) for k in keys]
-        for key in [k for k in self._missing_since if k not in keys]:  # left the gallery
+        present = set(keys)
+        for key in [k for k in self._missing_since if k not in present]:  # left the gallery
             del self._missing_since[key]
             self._missing_fired.discard(key)
         for i, key in enumerate(keys):
