@@ -138,7 +138,8 @@ def run_train(args) -> int:
                       batch_size=args.batch_size, lr=args.lr, arch=args.arch, width=args.width,
                       dropout=args.dropout, augment=args.augment, seed=args.seed,
                       device=args.device, quantize=args.quantize, max_train=args.max_train,
-                      warmup_epochs=args.warmup_epochs, init_weights=args.init_weights)
+                      warmup_epochs=args.warmup_epochs, init_weights=args.init_weights,
+                      snapshots=args.snapshots)
     try:
         metrics = train(cfg)
     except (FileNotFoundError, KeyError, ValueError) as exc:
@@ -224,8 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="architecture (models/EXPERIMENTS.md compares them; default %(default)s)")
     p.add_argument("--width", type=int, default=24, help="channels of the first conv")
     p.add_argument("--dropout", type=float, default=0.4, help="dropout before the dense layers")
-    p.add_argument("--augment", choices=("full", "light", "none"), default="full",
-                   help="augmentation: full, light (flips and shifts; for fine-tuning) or none")
+    p.add_argument("--augment", choices=("full", "medium", "light", "none"), default="full",
+                   help="augmentation: full, medium (milder, no erasing), light (flips and "
+                        "shifts; for fine-tuning) or none")
+    p.add_argument("--snapshots", action="store_true",
+                   help="also keep every epoch's weights in models/.<name>.work/ "
+                        "(for weight averaging)")
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto",
                    help="gpu when there is one (auto), or force one")

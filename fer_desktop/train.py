@@ -50,7 +50,8 @@ class TrainConfig:
     max_train: int | None = None  # for quick tests on tiny data
     quantize: str = "int8"  # "int8" or "float32"
     init_weights: str | None = None  # start from these weights (fine-tuning)
-    augment: str = "full"  # "full", "light" (flips and shifts) or "none"
+    augment: str = "full"  # "full", "medium", "light" (flips and shifts) or "none"
+    snapshots: bool = False  # also keep every epoch's weights (for weight averaging)
     notes: list[str] = field(default_factory=list)
 
 
@@ -142,13 +143,15 @@ def build_model(arch: str = "vgg", width: int = 32, dropout: float = 0.4):
     return keras.Model(inputs, outputs, name=f"fer_{arch}{width}")
 
 
-AUGMENT = ("full", "light", "none")
+AUGMENT = ("full", "medium", "light", "none")
 
 
 def _augmenter(seed: int, strength: str = "full"):
     """Batch augmentation for faces: ``"full"``: flips, shifts, zoom, small rotations,
-    brightness/contrast, random erasing; ``"light"``: flips and shifts only (for a last,
-    low-learning-rate stage that lets the network fit the data more closely)."""
+    brightness/contrast, random erasing; ``"medium"``: the same geometry and grey-level jitter at
+    about two thirds of the strength, no erasing (for a second, continued schedule);
+    ``"light"``: flips and shifts only (for a last, low-learning-rate stage that lets the
+    network fit the data more closely)."""
     import keras
     import tensorflow as tf
     from keras import layers
@@ -162,6 +165,15 @@ def _augmenter(seed: int, strength: str = "full"):
         ],
         name="augment",
     )
+    medium = keras.Sequential(
+        [
+            layers.RandomFlip("horizontal", seed=seed),
+            layers.RandomRotation(0.028, fill_mode="reflect", seed=seed + 1),  # ~ +-10 degrees
+            layers.RandomZoom((-0.07, 0.07), fill_mode="reflect", seed=seed + 2),
+            layers.RandomTranslation(0.07, 0.07, fill_mode="reflect", seed=seed + 3),
+        ],
+        name="augment_medium",
+    )
     rng = tf.random.Generator.from_seed(seed)
     light = keras.Sequential([layers.RandomFlip("horizontal", seed=seed),
                               layers.RandomTranslation(0.06, 0.06, fill_mode="reflect",
@@ -170,13 +182,16 @@ def _augmenter(seed: int, strength: str = "full"):
     def augment(x, y):
         if strength == "light":
             return light(x, training=True), y
-        x = geo(x, training=True)
+        k = 1.0 if strength == "full" else 0.6
+        x = (geo if strength == "full" else medium)(x, training=True)
         n = tf.shape(x)[0]
         # brightness/contrast jitter in pixel units (0..255)
-        gain = rng.uniform((n, 1, 1, 1), 0.75, 1.25)
-        bias = rng.uniform((n, 1, 1, 1), -25.0, 25.0)
+        gain = rng.uniform((n, 1, 1, 1), 1.0 - 0.25 * k, 1.0 + 0.25 * k)
+        bias = rng.uniform((n, 1, 1, 1), -25.0 * k, 25.0 * k)
         mean = tf.reduce_mean(x, axis=(1, 2, 3), keepdims=True)
         x = (x - mean) * gain + mean + bias
+        if strength == "medium":
+            return tf.clip_by_value(x, 0.0, 255.0), y
         # random erasing (Zhong et al. 2020): one square of 8..20 px in half the images
         size = rng.uniform((n, 1, 1, 1), 8.0, 20.0)
         cy = rng.uniform((n, 1, 1, 1), 0.0, FACE_SIZE)
@@ -302,6 +317,9 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
                                             save_best_only=True, save_weights_only=True),
             keras.callbacks.CSVLogger(str(work / "history.csv"), append=True),
         ]
+        if cfg.snapshots:
+            callbacks.append(keras.callbacks.ModelCheckpoint(
+                str(work / "epoch_{epoch:02d}.weights.h5"), save_weights_only=True))
         t0 = time.time()
         model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs, callbacks=callbacks,
                   verbose=1 if progress else 0)

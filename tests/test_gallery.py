@@ -7,7 +7,7 @@ import pytest
 
 from fer_desktop.cvutil import cv2
 from fer_desktop.faces import FaceDetector, crop_faces
-from fer_desktop.gallery import find_tiles, sort_row_major
+from fer_desktop.gallery import _component_stats, find_tiles, sort_row_major
 from fer_desktop.synthetic import make_gallery
 
 
@@ -19,6 +19,24 @@ def test_tile_count_and_boxes(faces, n, size):
     assert tiles.grid
     assert len(tiles) == n
     assert np.abs(tiles.boxes - truth.tiles).max() <= 1
+
+
+@pytest.mark.parametrize("gap_at", [300, 301])
+def test_half_resolution_labelling_keeps_a_one_pixel_gap(gap_at):
+    # two tiles side by side, one background column between them (at an even and an odd
+    # column), specks of background noise inside the tiles
+    fg = np.zeros((400, 700), np.uint8)
+    fg[50:250, 20:gap_at] = 255
+    fg[50:250, gap_at + 1:640] = 255
+    rng = np.random.default_rng(0)
+    fg[rng.integers(60, 240, 300), rng.integers(30, 630, 300)] = 0
+    stats = _component_stats(fg)
+    big = stats[stats[:, 4] > 1000]
+    assert len(big) == 2
+    truth = np.array([[20, 50, gap_at - 20, 200], [gap_at + 1, 50, 639 - gap_at, 200]])
+    got = big[np.argsort(big[:, 0]), :4]
+    assert np.abs(got[:, :2] - truth[:, :2]).max() <= 1
+    assert np.abs((got[:, :2] + got[:, 2:]) - (truth[:, :2] + truth[:, 2:])).max() <= 1
 
 
 def test_4k_gallery_is_searched_downscaled_but_boxes_are_in_frame_pixels(faces):
