@@ -139,7 +139,8 @@ def run_train(args) -> int:
                       dropout=args.dropout, augment=args.augment, seed=args.seed,
                       device=args.device, quantize=args.quantize, max_train=args.max_train,
                       warmup_epochs=args.warmup_epochs, init_weights=args.init_weights,
-                      snapshots=args.snapshots)
+                      snapshots=args.snapshots, schedule=args.schedule,
+                      average_last=args.average_last)
     try:
         metrics = train(cfg)
     except (FileNotFoundError, KeyError, ValueError) as exc:
@@ -231,6 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--snapshots", action="store_true",
                    help="also keep every epoch's weights in models/.<name>.work/ "
                         "(for weight averaging)")
+    p.add_argument("--schedule", choices=("cosine", "constant"), default="cosine",
+                   help="learning rate: warm-up then cosine decay, or constant (for averaging)")
+    p.add_argument("--average-last", type=int, default=0, metavar="N",
+                   help="ship the average of the last N epochs' weights (stochastic weight "
+                        "averaging) when its validation accuracy is at least the best epoch's")
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto",
                    help="gpu when there is one (auto), or force one")

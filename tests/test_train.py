@@ -45,7 +45,7 @@ def trained(tmp_path_factory):
     data = d / "tiny.npz"
     np.savez(data, x_train=x, y_train=y, x_val=xv, y_val=yv)
     cfg = TrainConfig(data=str(data), out_dir=str(d / "out"), name="tiny", width=8, epochs=4,
-                      batch_size=32, lr=3e-3, warmup_epochs=0, device="cpu")
+                      batch_size=32, lr=3e-3, warmup_epochs=0, device="cpu", average_last=2)
     metrics = train(cfg, progress=False)
     return cfg, metrics, xv, yv
 
@@ -97,6 +97,47 @@ def test_calibration_is_written_where_the_app_reads_it(trained):
     model = EmotionModel(tflite)
     assert model.temperature == pytest.approx(metrics["temperature"])
     assert model.flip_tta == metrics["flip_tta"]
+
+
+def test_the_last_epochs_are_averaged_and_the_better_model_ships(trained):
+    cfg, metrics, _, _ = trained
+    avg = metrics["weight_average"]
+    assert avg["snapshots"] == ["epoch_03.weights.h5", "epoch_04.weights.h5"]
+    best = max(avg["keras_val_accuracy"], avg["best_epoch_keras_val_accuracy"])
+    assert metrics["keras_val_accuracy"] == pytest.approx(best, abs=1e-4)
+    assert avg["shipped"] == (avg["keras_val_accuracy"] >= avg["best_epoch_keras_val_accuracy"])
+
+
+def test_average_weights_is_the_element_wise_mean(tmp_path):
+    from fer_desktop.train import average_weights, build_model
+
+    a, b = build_model("vggl", width=4), build_model("vggl", width=4)
+    b.set_weights([w + 1.0 for w in a.get_weights()])
+    a.save_weights(tmp_path / "a.weights.h5")
+    b.save_weights(tmp_path / "b.weights.h5")
+    c = build_model("vggl", width=4)
+    average_weights(c, [tmp_path / "a.weights.h5", tmp_path / "b.weights.h5"])
+    for wa, wc in zip(a.get_weights(), c.get_weights()):
+        np.testing.assert_allclose(wc, wa + 0.5, atol=1e-5)
+
+
+def test_recomputed_batch_norm_statistics_are_those_of_the_data():
+    import keras
+
+    from fer_desktop.train import build_model, recompute_batch_norm
+
+    model = build_model("vggl", width=4)
+    x = np.random.default_rng(0).integers(40, 220, (512, 48, 48)).astype(np.uint8)
+    first_bn = next(la for la in model.layers if isinstance(la, keras.layers.BatchNormalization))
+    before = np.asarray(first_bn.moving_mean).copy()
+    recompute_batch_norm(model, x, batch_size=128)
+    conv_out = keras.Model(model.input, first_bn.input)(x[..., None].astype(np.float32))
+    want = np.asarray(conv_out).mean(axis=(0, 1, 2))
+    np.testing.assert_allclose(np.asarray(first_bn.moving_mean), want, rtol=1e-3, atol=1e-4)
+    assert not np.allclose(before, want)
+    # layers are restored for training afterwards
+    assert first_bn.momentum == pytest.approx(0.9)
+    assert all(la.rate > 0 for la in model.layers if isinstance(la, keras.layers.Dropout))
 
 
 @pytest.mark.parametrize("arch", ["vgg", "vggl", "res"])
