@@ -162,8 +162,9 @@ def run_calibrate(args) -> int:
         metrics = update_calibration(args.model or DEFAULT_MODEL, args.data)
     except (ModelError, FileNotFoundError, KeyError, ValueError) as exc:
         return _fail(str(exc).strip("'\""))
-    keys = ("runtime_val_accuracy_plain", "runtime_val_accuracy_flip_tta", "flip_tta",
-            "temperature", "val_ece_before", "val_ece_after")
+    keys = ("runtime_val_accuracy_plain", "runtime_val_accuracy_flip_tta", "flip_share",
+            "runtime_val_accuracy", "latency_ms_b49", "temperature", "val_ece_before",
+            "val_ece_after")
     print(json.dumps({k: metrics[k] for k in keys}, indent=2))
     return 0
 

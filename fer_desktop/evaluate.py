@@ -82,6 +82,7 @@ def evaluate(data: str | Path, split: str = "val", model: EmotionModel | None = 
         "ece": expected_calibration_error(p, y),
         "temperature": model.temperature,
         "flip_tta": model.flip_tta,
+        "flip_share": model.flip_share,
         "ms_per_face": round(1000 * t / max(1, len(x)), 4),
         "batch": batch,
     }

@@ -104,3 +104,30 @@ def test_flip_tta_is_mirror_invariant_and_read_from_the_metrics_file(model_path,
     plain = EmotionModel(copy, flip_tta=False)
     both = 0.5 * (plain.logits(crops) + plain.logits(crops[:, :, ::-1]))
     np.testing.assert_allclose(tta.logits(crops), both, atol=1e-4)
+
+
+def test_selective_flip_tta_mirrors_only_the_least_confident_faces(model_path, tmp_path, faces):
+    crops = _real_face_crops(faces)
+    rng = np.random.default_rng(0)
+    # real faces plus shifted and dimmed variants, so confidences differ across the batch
+    batch = np.concatenate([crops, np.roll(crops, 3, axis=2),
+                            (crops * rng.uniform(0.5, 0.9)).astype(np.uint8),
+                            crops[:, ::-1, :]])
+    plain = EmotionModel(model_path, flip_share=0.0)
+    full = EmotionModel(model_path, flip_share=1.0)
+    half = EmotionModel(model_path, flip_share=0.5)
+    a, b = plain.logits(batch), full.logits(batch)
+    got = half.logits(batch)
+    k = int(np.ceil(0.5 * len(batch)))
+    unsure = np.argsort(softmax(a).max(1), kind="stable")[:k]
+    sure = np.setdiff1d(np.arange(len(batch)), unsure)
+    np.testing.assert_allclose(got[unsure], b[unsure], atol=1e-4)
+    np.testing.assert_allclose(got[sure], a[sure], atol=1e-5)
+    assert not np.allclose(got, a, atol=1e-3)
+    # read from the metrics file; a second call with another batch size still works
+    copy = tmp_path / "m.tflite"
+    copy.write_bytes(model_path.read_bytes())
+    (tmp_path / "m.metrics.json").write_text(json.dumps({"flip_share": 0.25}))
+    m = EmotionModel(copy)
+    assert m.flip_share == 0.25 and not m.flip_tta
+    assert m.logits(batch[:5]).shape == (5, 7) and m.logits(batch).shape == (len(batch), 7)

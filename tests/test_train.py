@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("tensorflow")
 
 from fer_desktop.emotions import EmotionModel  # noqa: E402
-from fer_desktop.train import TrainConfig, class_weights, train  # noqa: E402
+from fer_desktop.train import FLIP_SHARES, TrainConfig, class_weights, train  # noqa: E402
 
 
 def _tiny_faces(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -97,6 +97,12 @@ def test_calibration_is_written_where_the_app_reads_it(trained):
     model = EmotionModel(tflite)
     assert model.temperature == pytest.approx(metrics["temperature"])
     assert model.flip_tta == metrics["flip_tta"]
+    assert model.flip_share == metrics["flip_share"]
+    opts = metrics["flip_share_options"]
+    assert [o["flip_share"] for o in opts] == list(FLIP_SHARES)
+    # the chosen share is the most accurate one within the latency budget
+    ok = [o for o in opts if o["flip_share"] == 0 or o["latency_ms_b49"] <= 25.0]
+    assert metrics["runtime_val_accuracy"] == max(o["accuracy"] for o in ok)
 
 
 def test_the_last_epochs_are_averaged_and_the_better_model_ships(trained):
