@@ -158,24 +158,19 @@ def _augmenter(seed: int, strength: str = "full"):
     import tensorflow as tf
     from keras import layers
 
-    geo = keras.Sequential(
-        [
-            layers.RandomFlip("horizontal", seed=seed),
-            layers.RandomRotation(0.04, fill_mode="reflect", seed=seed + 1),  # ~ +-15 degrees
-            layers.RandomZoom((-0.1, 0.1), fill_mode="reflect", seed=seed + 2),
-            layers.RandomTranslation(0.1, 0.1, fill_mode="reflect", seed=seed + 3),
-        ],
-        name="augment",
-    )
-    medium = keras.Sequential(
-        [
-            layers.RandomFlip("horizontal", seed=seed),
-            layers.RandomRotation(0.028, fill_mode="reflect", seed=seed + 1),  # ~ +-10 degrees
-            layers.RandomZoom((-0.07, 0.07), fill_mode="reflect", seed=seed + 2),
-            layers.RandomTranslation(0.07, 0.07, fill_mode="reflect", seed=seed + 3),
-        ],
-        name="augment_medium",
-    )
+    def geometry(k: float, name: str):
+        """Flip, then rotation up to ~15 degrees, zoom and shifts up to 10 %, all scaled by k."""
+        return keras.Sequential(
+            [
+                layers.RandomFlip("horizontal", seed=seed),
+                layers.RandomRotation(0.04 * k, fill_mode="reflect", seed=seed + 1),
+                layers.RandomZoom((-0.1 * k, 0.1 * k), fill_mode="reflect", seed=seed + 2),
+                layers.RandomTranslation(0.1 * k, 0.1 * k, fill_mode="reflect", seed=seed + 3),
+            ],
+            name=name,
+        )
+
+    geo = geometry(1.0, "augment") if strength == "full" else geometry(0.7, "augment_medium")
     rng = tf.random.Generator.from_seed(seed)
     light = keras.Sequential([layers.RandomFlip("horizontal", seed=seed),
                               layers.RandomTranslation(0.06, 0.06, fill_mode="reflect",
@@ -185,7 +180,7 @@ def _augmenter(seed: int, strength: str = "full"):
         if strength == "light":
             return light(x, training=True), y
         k = 1.0 if strength == "full" else 0.6
-        x = (geo if strength == "full" else medium)(x, training=True)
+        x = geo(x, training=True)
         n = tf.shape(x)[0]
         # brightness/contrast jitter in pixel units (0..255)
         gain = rng.uniform((n, 1, 1, 1), 1.0 - 0.25 * k, 1.0 + 0.25 * k)
