@@ -129,7 +129,14 @@ class EmotionModel:
 
     def logits(self, faces: np.ndarray) -> np.ndarray:
         """Logits of ``(n, 48, 48) uint8`` grey face crops: ``(n, 7) float32`` (with
-        ``flip_tta``, the mean of the logits of the faces and of their mirror images)."""
+        ``flip_tta``, the mean of the logits of the faces and of their mirror images; with a
+        ``flip_share`` under 1, that mean for the least confident share of the faces only).
+
+        Raises
+        ------
+        ValueError
+            If ``faces`` is not ``(n, 48, 48)``.
+        """
         n = len(faces)
         if n == 0:
             return np.zeros((0, NUM_CLASSES), np.float32)
