@@ -55,9 +55,8 @@ class EmotionModel:
     temperature : float, optional
         Softmax temperature; default the metrics file's ``"temperature"``, else 1.
     flip_tta : bool, optional
-        Test-time augmentation: average the logits of each face and its mirror image (one batch
-        of ``2n``); default the metrics file's ``"flip_tta"``, else False. Same as
-        ``flip_share=1``.
+        Test-time augmentation: average the logits of each face and its mirror image; default
+        the metrics file's ``"flip_tta"``, else False. Same as ``flip_share=1``.
     flip_share : float, optional
         Selective flip test-time augmentation: after the batch has run, the ``ceil(flip_share *
         n)`` faces with the lowest top softmax probability are run again mirrored (a second
@@ -142,14 +141,11 @@ class EmotionModel:
             return np.zeros((0, NUM_CLASSES), np.float32)
         if faces.shape[1:] != (FACE_SIZE, FACE_SIZE):
             raise ValueError(f"faces must be (n, 48, 48), got {faces.shape}")
-        if self.flip_tta:
-            both = self._invoke(np.concatenate([faces, faces[:, :, ::-1]]))
-            return 0.5 * (both[:n] + both[n:])
         out = self._invoke(faces)
         k = int(np.ceil(self.flip_share * n - 1e-9))
         if k > 0:
-            top = softmax(out).max(axis=1)
-            sel = np.argsort(top, kind="stable")[:k]
+            sel = (np.arange(n) if k >= n
+                   else np.argsort(softmax(out).max(axis=1), kind="stable")[:k])
             if self._aux is None:
                 from ai_edge_litert.interpreter import Interpreter
 

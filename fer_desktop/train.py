@@ -414,7 +414,7 @@ def recompute_batch_norm(model, x: np.ndarray, batch_size: int = 256) -> None:
 
 
 #: Latency budget of the shipped model: a batch of 49 faces (a full 7x7 gallery) on 2 CPU threads,
-#: milliseconds. Flip TTA is kept only when the doubled batch still fits.
+#: milliseconds. A flip TTA share is kept only when the batch with it still fits.
 LATENCY_BUDGET_MS = 25.0
 
 
