@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fer_desktop.cvutil import cv2, thread_pool
+from fer_desktop.cvutil import cv2, thread_pool, thumbnail
 from fer_desktop.emotions import EmotionModel
 from fer_desktop.faces import FaceDetector, crop_faces
 from fer_desktop.gallery import find_tiles
@@ -120,7 +120,7 @@ def _thumb(gray: np.ndarray, box, size: tuple[int, int]) -> np.ndarray:
     crop = gray[max(0, y):y + h, max(0, x):x + w]
     if crop.size == 0:
         return np.zeros(size[::-1], np.float32)
-    return cv2.resize(crop, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    return thumbnail(crop, size).astype(np.float32)
 
 
 class _ReuseCache:
@@ -204,7 +204,7 @@ class Analyzer:
         c = self._cache
         if now is None:
             return find_tiles(image), False
-        layout = cv2.resize(gray, (64, 36), interpolation=cv2.INTER_AREA).astype(np.float32)
+        layout = thumbnail(gray, (64, 36)).astype(np.float32)
         if (c.tiles is not None and c.layout is not None and c.layout.shape == layout.shape
                 and now - c.tiles_t < self.tiles_every_s and now >= c.tiles_t
                 and float(np.abs(layout - c.layout).mean()) < self.change_levels

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fer_desktop.cvutil import cv2
+from fer_desktop.cvutil import thumbnail
 from fer_desktop.students import student_name
 
 THUMB_SIZE = (12, 7)  # (w, h) of the appearance thumbnail
@@ -37,7 +37,7 @@ def tile_thumbnails(image: np.ndarray, tiles: np.ndarray) -> np.ndarray:
     for i, (x, y, w, h) in enumerate(np.asarray(tiles, np.int64).reshape(-1, 4)):
         crop = image[max(0, y):y + h, max(0, x):x + w]
         if crop.size:
-            out[i] = cv2.resize(crop, THUMB_SIZE, interpolation=cv2.INTER_AREA)
+            out[i] = thumbnail(crop, THUMB_SIZE)
     return out
 
 
