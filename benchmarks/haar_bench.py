@@ -1,0 +1,151 @@
+"""What the Haar search per tile costs and finds, for the shipped settings and cheaper ones.
+
+FER-2013 validation faces (48x48) are scaled to a fraction of a 16:9 tile's height and placed in
+the tile (a replicated border, as a webcam picture around the face), at four tile sizes: 135
+pixels (a 49-tile 1080p gallery), 300 and 540 pixels. Each setting of
+:class:`fer_desktop.faces.FaceDetector` searches every tile on one thread; reported per tile
+size: milliseconds per tile, the share of faces found, and the runtime model's accuracy on the
+faces found (through :func:`fer_desktop.faces.crop_faces`).
+
+    uv run --group dev python benchmarks/haar_bench.py [--n 1200] [--data ../shared/data/fer2013_train_val.npz]
+
+Writes ``benchmarks/results/haar.json`` and prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from fer_desktop.cvutil import cv2  # noqa: E402
+from fer_desktop.emotions import EmotionModel  # noqa: E402
+from fer_desktop.evaluate import load_split  # noqa: E402
+from fer_desktop.faces import NO_FACE, FaceDetector, crop_faces  # noqa: E402
+
+#: (tile height in pixels, face side as a fraction of it)
+TILES = ((135, 0.3), (135, 0.45), (300, 0.3), (540, 0.4))
+
+
+class HalfSizeDetector(FaceDetector):
+    """The search split by octaves: faces under 48 pixels (of the searched copy) on the tile,
+    larger ones on copies of half, a quarter... the size. OpenCV's cascade steps 2 pixels of its
+    scaled image below a scale of 2 and 1 pixel above, so each octave keeps the coarser step;
+    raw hits of all octaves are grouped together (``groupRectangles``, eps 0.2)."""
+
+    def detect_in_tile(self, gray: np.ndarray, tile: np.ndarray) -> np.ndarray:
+        x, y, w, h = (int(v) for v in tile)
+        crop = gray[y:y + h, x:x + w]
+        th = crop.shape[0]
+        s = min(1.0, self.max_tile_h / th) if th > self.min_tile_h else self.min_tile_h / th
+        if s != 1.0:
+            crop = cv2.resize(crop, None, fx=s, fy=s,
+                              interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+        crop = cv2.equalizeHist(crop)
+        side = max(20, int(self.min_face_frac * crop.shape[0]))
+        rects, weights, level, f = [], [], crop, 1
+        while level.shape[0] >= 24:
+            lo, hi = max(24, int(np.ceil(side / f))), min(47, level.shape[0])
+            if lo <= hi:
+                r, _, wt = self.cascade.detectMultiScale3(
+                    level, scaleFactor=self.scale_factor, minNeighbors=0, minSize=(lo, lo),
+                    maxSize=(hi, hi), outputRejectLevels=True)
+                if len(r):
+                    rects.append(np.asarray(r) * f)
+                    weights.append(np.ravel(wt))
+            level = cv2.resize(level, (level.shape[1] // 2, level.shape[0] // 2),
+                               interpolation=cv2.INTER_AREA)
+            f *= 2
+        if not rects:
+            return NO_FACE.copy()
+        raw, wts = np.concatenate(rects).astype(np.int32), np.concatenate(weights)
+        grouped, _ = cv2.groupRectangles(raw.tolist(), self.min_neighbors, 0.2)
+        best, best_w = None, -np.inf
+        for g in np.asarray(grouped).reshape(-1, 4):
+            d = 0.1 * (np.minimum(raw[:, 2], g[2]) + np.minimum(raw[:, 3], g[3]))
+            near = ((np.abs(raw[:, 0] - g[0]) <= d) & (np.abs(raw[:, 1] - g[1]) <= d)
+                    & (np.abs(raw[:, 0] + raw[:, 2] - g[0] - g[2]) <= d)
+                    & (np.abs(raw[:, 1] + raw[:, 3] - g[1] - g[3]) <= d))
+            if near.any() and wts[near].max() > best_w:
+                best, best_w = g, wts[near].max()
+        if best is None:
+            return NO_FACE.copy()
+        box = np.array(best, np.float64) / s
+        return np.round(box + [x, y, 0, 0]).astype(np.int32)
+
+
+SETTINGS = {
+    "shipped (scale step 1.15, tiles at 128-160 px)": (FaceDetector, {}),
+    "scale step 1.2": (FaceDetector, {"scale_factor": 1.2}),
+    "scale step 1.25": (FaceDetector, {"scale_factor": 1.25}),
+    "tiles at 120 px": (FaceDetector, {"max_tile_h": 120, "min_tile_h": 120}),
+    "tiles at 100 px": (FaceDetector, {"max_tile_h": 100, "min_tile_h": 100}),
+    "large faces on half-size copies": (HalfSizeDetector, {}),
+}
+
+
+def place(face: np.ndarray, tile_h: int, frac: float, rng: np.random.Generator) -> np.ndarray:
+    """A ``(tile_h, 16/9 tile_h) uint8`` grey tile with ``face`` scaled to ``frac`` of its
+    height, somewhere in its middle, the border replicated and lightly blurred."""
+    f = int(tile_h * frac)
+    big = cv2.resize(face, (f, f), interpolation=cv2.INTER_CUBIC if f > 48 else cv2.INTER_AREA)
+    tw = int(tile_h * 16 / 9)
+    top = int(rng.uniform(0.1, 0.9) * (tile_h - f))
+    left = int(rng.uniform(0.3, 0.7) * (tw - f))
+    tile = cv2.copyMakeBorder(big, top, tile_h - f - top, left, tw - f - left,
+                              cv2.BORDER_REPLICATE)
+    return cv2.GaussianBlur(tile, (0, 0), 0.7)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" /
+                                          "fer2013_train_val.npz"))
+    ap.add_argument("--n", type=int, default=1200, help="validation faces drawn at random")
+    args = ap.parse_args()
+    x, y = load_split(args.data, "val")
+    idx = np.random.default_rng(0).choice(len(x), min(args.n, len(x)), replace=False)
+    model = EmotionModel()
+    tiles = {t: [place(x[i], *t, np.random.default_rng(int(i))) for i in idx] for t in TILES}
+    results = {}
+    for name, (cls, kw) in SETTINGS.items():
+        det = cls(**kw)
+        results[name] = {}
+        for t in TILES:
+            imgs = tiles[t]
+            t0 = time.perf_counter()
+            boxes = [det.detect_in_tile(im, np.array([0, 0, im.shape[1], im.shape[0]]))
+                     for im in imgs]
+            ms = (time.perf_counter() - t0) * 1000 / len(imgs)
+            found = [k for k, b in enumerate(boxes) if b[2] > 0]
+            acc = float("nan")
+            if found:
+                crops = np.stack([crop_faces(imgs[k], boxes[k][None])[0] for k in found])
+                acc = float((model.predict_batched(crops).argmax(1) == y[idx][found]).mean())
+            results[name][f"{t[0]}px, face {t[1]:.2f}"] = {
+                "ms_per_tile": round(ms, 2), "found": round(len(found) / len(imgs), 4),
+                "accuracy_on_found": round(acc, 4)}
+        print(name, results[name], flush=True)
+    cols = list(next(iter(results.values())))
+    print("\n| setting | " + " | ".join(cols) + " |")
+    print("|---|" + "---|" * len(cols))
+    for name, r in results.items():
+        print(f"| {name} | " + " | ".join(
+            f"{v['ms_per_tile']:.1f} ms, {100 * v['found']:.1f} % found" for v in r.values())
+            + " |")
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "haar.json").write_text(json.dumps(
+        {"n": len(idx), "threads": 1, "settings": results}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
