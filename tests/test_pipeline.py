@@ -69,3 +69,24 @@ def test_tiles_searched_on_two_threads_give_the_same_faces(analyzer_factory, fac
         res = two.analyze_image(img)
         assert np.array_equal(res[2], one[2])
     assert (res[2][:, 2] > 0).tolist() == truth.occupied.tolist()
+
+
+def test_thumbnail_is_the_area_average_of_large_and_small_images():
+    from fer_desktop.cvutil import cv2, thumbnail
+
+    rng = np.random.default_rng(0)
+    # a 4K-sized tile: smooth shading, sharp blocks and sensor noise
+    yy, xx = np.mgrid[0:1070, 0:1900]
+    img = (60 + 120 * xx / 1900 + 40 * ((yy // 200 + xx // 300) % 2)
+           + rng.normal(0, 2, xx.shape)).clip(0, 255).astype(np.uint8)
+    img = np.dstack([img, 255 - img, img // 2])
+    exact = cv2.resize(img, (12, 7), interpolation=cv2.INTER_AREA).astype(np.float32)
+    fast = thumbnail(img, (12, 7))
+    assert fast.shape == (7, 12, 3) and fast.dtype == np.uint8
+    assert np.abs(fast - exact).mean() < 1.5
+    # images under 8x the thumbnail are area-averaged as they are
+    small = img[:50, :90, 0]
+    assert np.array_equal(thumbnail(small, (12, 7)),
+                          cv2.resize(small, (12, 7), interpolation=cv2.INTER_AREA))
+    mask = (img[..., 0] > 128).astype(np.float32)
+    assert thumbnail(mask, (48, 8)).dtype == np.float32
