@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from fer_desktop.cvutil import cv2  # noqa: E402
 from fer_desktop.emotions import EmotionModel  # noqa: E402
 from fer_desktop.evaluate import load_split  # noqa: E402
-from fer_desktop.faces import NO_FACE, FaceDetector, crop_faces  # noqa: E402
+from fer_desktop.faces import NO_FACE, FaceDetector, crop_faces, to_frame  # noqa: E402
 
 #: (tile height in pixels, face side as a fraction of it)
 TILES = ((135, 0.3), (135, 0.45), (300, 0.3), (540, 0.4))
@@ -44,14 +44,9 @@ class HalfSizeDetector(FaceDetector):
     raw hits of all octaves are grouped together (``groupRectangles``, eps 0.2)."""
 
     def detect_in_tile(self, gray: np.ndarray, tile: np.ndarray) -> np.ndarray:
-        x, y, w, h = (int(v) for v in tile)
-        crop = gray[y:y + h, x:x + w]
-        th = crop.shape[0]
-        s = min(1.0, self.max_tile_h / th) if th > self.min_tile_h else self.min_tile_h / th
-        if s != 1.0:
-            crop = cv2.resize(crop, None, fx=s, fy=s,
-                              interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
-        crop = cv2.equalizeHist(crop)
+        crop, s = self.search_copy(gray, tile)
+        if crop.size == 0:
+            return NO_FACE.copy()
         side = max(20, int(self.min_face_frac * crop.shape[0]))
         rects, weights, level, f = [], [], crop, 1
         while level.shape[0] >= 24:
@@ -80,8 +75,7 @@ class HalfSizeDetector(FaceDetector):
                 best, best_w = g, wts[near].max()
         if best is None:
             return NO_FACE.copy()
-        box = np.array(best, np.float64) / s
-        return np.round(box + [x, y, 0, 0]).astype(np.int32)
+        return to_frame(best, tile, s)
 
 
 _CASCADES = Path(cv2.data.haarcascades)

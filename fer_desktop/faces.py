@@ -84,8 +84,38 @@ class FaceDetector:
             cascade = self._local.cascade = self._load()
         return cascade
 
+    def search_copy(self, gray: np.ndarray, tile: np.ndarray) -> tuple[np.ndarray, float]:
+        """The grey copy of one tile that the cascade searches.
+
+        Parameters
+        ----------
+        gray : np.ndarray
+            ``(H, W) uint8`` grey frame.
+        tile : np.ndarray
+            ``(4,)`` int tile box, ``x, y, w, h`` in frame pixels.
+
+        Returns
+        -------
+        copy : np.ndarray
+            ``(h, w) uint8``: the tile's pixels inside the frame, rescaled to between
+            ``min_tile_h`` and ``max_tile_h`` pixels high and histogram-equalised; ``(0, 0)``
+            when the tile lies outside the frame.
+        scale : float
+            Copy pixels per frame pixel.
+        """
+        x, y, w, h = (int(v) for v in tile)
+        crop = gray[max(0, y):y + h, max(0, x):x + w]
+        if crop.size == 0:
+            return np.zeros((0, 0), np.uint8), 1.0
+        th = crop.shape[0]
+        s = min(1.0, self.max_tile_h / th) if th > self.min_tile_h else self.min_tile_h / th
+        if s != 1.0:
+            crop = cv2.resize(crop, None, fx=s, fy=s,
+                              interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+        return cv2.equalizeHist(crop), s
+
     def detect_in_tile(self, gray: np.ndarray, tile: np.ndarray) -> np.ndarray:
-        """Largest face in one tile.
+        """The most confident face in one tile.
 
         Parameters
         ----------
@@ -99,16 +129,9 @@ class FaceDetector:
         np.ndarray
             ``(4,) int32`` face box ``x, y, w, h`` in frame pixels, or ``[-1, -1, -1, -1]``.
         """
-        x, y, w, h = (int(v) for v in tile)
-        crop = gray[max(0, y):y + h, max(0, x):x + w]
+        crop, s = self.search_copy(gray, tile)
         if crop.size == 0:
             return NO_FACE.copy()
-        th = crop.shape[0]
-        s = min(1.0, self.max_tile_h / th) if th > self.min_tile_h else self.min_tile_h / th
-        if s != 1.0:
-            crop = cv2.resize(crop, None, fx=s, fy=s,
-                              interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
-        crop = cv2.equalizeHist(crop)
         side = max(20, int(self.min_face_frac * crop.shape[0]))
         found, _, weights = self.cascade.detectMultiScale3(
             crop, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
@@ -119,10 +142,7 @@ class FaceDetector:
         # the most confident detection (the cascade's last-stage score), not the largest: a
         # face-like poster or object beside the student can be larger than their face
         fx, fy, fw, fh = found[int(np.argmax(np.ravel(weights)))]
-        box = np.array([fx, fy, fw, fh], np.float64) / s
-        box[0] += max(0, x)
-        box[1] += max(0, y)
-        return np.round(box).astype(np.int32)
+        return to_frame(np.array([fx, fy, fw, fh]), tile, s)
 
     def detect(self, gray: np.ndarray, tiles: np.ndarray) -> np.ndarray:
         """Faces of all tiles: ``(n, 4) int32`` xywh frame-pixel boxes, rows of -1 for no face."""
@@ -130,6 +150,15 @@ class FaceDetector:
         for i, tile in enumerate(tiles):
             out[i] = self.detect_in_tile(gray, tile)
         return out
+
+
+def to_frame(box: np.ndarray, tile: np.ndarray, scale: float) -> np.ndarray:
+    """A face box found in a tile's search copy (:meth:`FaceDetector.search_copy`, ``scale``
+    copy pixels per frame pixel), as ``(4,) int32`` xywh frame pixels."""
+    out = np.asarray(box, np.float64) / scale
+    out[0] += max(0, int(tile[0]))
+    out[1] += max(0, int(tile[1]))
+    return np.round(out).astype(np.int32)
 
 
 def crop_faces(gray: np.ndarray, boxes: np.ndarray, margin: float = 0.0) -> np.ndarray:
