@@ -60,8 +60,7 @@ class FaceDetector:
 
     def __init__(self, cascade_path: str | None = None, max_tile_h: int = 160, min_tile_h: int = 128,
                  min_face_frac: float = 0.2, scale_factor: float = 1.15, min_neighbors: int = 3):
-        self.path = cascade_path or str(Path(cv2.data.haarcascades) /
-                                        CASCADE)
+        self.path = cascade_path or str(Path(cv2.data.haarcascades) / CASCADE)
         self._local = threading.local()
         self._local.cascade = self._load()
         self.max_tile_h = max_tile_h
