@@ -13,10 +13,12 @@ the meeting window's title bar and toolbars around it. The method:
 3. keep components shaped like a tile (aspect 1.15..2.4, at least 64x36 pixels, mostly
    non-background, not a shared document) and take the largest group of equal-sized ones;
 4. cut components as large as several tiles of the group plus their gaps (tiles merged across
-   a gap by compression) into tiles on the group's pitch;
+   a gap by compression) into tiles on the group's pitch, and join the pieces of a tile that
+   background-coloured content cut apart (a dark suit reaching the gap) in its grid cell;
 5. when the group is a strip (one row or column: the thumbnails of a speaker view or a shared
    screen), add the speaker's tile: the largest other tile-shaped component beside the strip;
-6. join the tiles of the colour and grey masks; the candidate giving the most tiles wins.
+6. join the tiles of the colour and grey masks; the candidate giving the most tiles wins, and
+   takes the tiles of its size that only the other candidates' masks found.
 
 Shared slides and documents (a plain page with ink spread across it,
 :class:`fer_desktop.tiles.Plainness`) are never tiles.
@@ -141,14 +143,19 @@ def _is_line(boxes: np.ndarray) -> bool:
     return bool(np.ptp(boxes[:, 1]) <= tol or np.ptp(boxes[:, 0]) <= 0.25 * boxes[:, 2].min())
 
 
+def _overlap_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(len(a), len(b)) bool``: whether each xywh box of ``a`` overlaps each of ``b``."""
+    a, b = np.asarray(a).reshape(-1, 4), np.asarray(b).reshape(-1, 4)
+    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
+    x1 = np.minimum(a[:, None, 0] + a[:, None, 2], b[None, :, 0] + b[None, :, 2])
+    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
+    y1 = np.minimum(a[:, None, 1] + a[:, None, 3], b[None, :, 1] + b[None, :, 3])
+    return (x1 > x0) & (y1 > y0)
+
+
 def _overlaps(box: np.ndarray, boxes: np.ndarray) -> bool:
-    if len(boxes) == 0:
-        return False
-    x0 = np.maximum(box[0], boxes[:, 0])
-    y0 = np.maximum(box[1], boxes[:, 1])
-    x1 = np.minimum(box[0] + box[2], boxes[:, 0] + boxes[:, 2])
-    y1 = np.minimum(box[1] + box[3], boxes[:, 1] + boxes[:, 3])
-    return bool(((x1 > x0) & (y1 > y0)).any())
+    """Whether the xywh ``box`` overlaps any of ``boxes``."""
+    return bool(len(boxes)) and bool(_overlap_matrix(box, boxes).any())
 
 
 def _same_size(box: np.ndarray, boxes: np.ndarray, rel_tol: float = 0.04) -> bool:
@@ -208,6 +215,39 @@ def _split_merged(stats: np.ndarray, group: np.ndarray) -> np.ndarray:
                     if abs(cy - (col[0, 1] + k * (th + gy))) <= 0.1 * th:
                         cy = col[0, 1] + k * (th + gy)
                 out.append((round(cx), round(cy), round(tw), round(th)))
+    return np.array(out, np.int64).reshape(-1, 4)
+
+
+def _join_cut(stats: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Tiles of the grid that background-coloured content cut into pieces (a dark suit and a
+    dark flag from the tile's top to its bottom, through compression): at each empty cell where
+    a column and a row of the group's tiles cross, the components (``stats`` rows ``x, y, w, h,
+    area``) lying inside the cell that together span it and cover half of it. ``(k, 4)``
+    xywh cells, possibly empty."""
+    tw, th = float(np.median(group[:, 2])), float(np.median(group[:, 3]))
+
+    def lines(v: np.ndarray, size: float) -> list[float]:
+        out: list[float] = []
+        for c in np.sort(v):
+            if not out or c - out[-1] > 0.25 * size:
+                out.append(float(c))
+        return out
+
+    out = []
+    tol_x, tol_y = max(3.0, 0.03 * tw), max(3.0, 0.03 * th)
+    x0, y0 = stats[:, 0], stats[:, 1]
+    x1, y1 = x0 + stats[:, 2], y0 + stats[:, 3]
+    cells = np.array([(cx, cy, tw, th) for cy in lines(group[:, 1], th)
+                      for cx in lines(group[:, 0], tw)])
+    for cx, cy, _, _ in cells[~_overlap_matrix(cells, group).any(axis=1)]:
+        inside = ((x0 >= cx - tol_x) & (x1 <= cx + tw + tol_x)
+                  & (y0 >= cy - tol_y) & (y1 <= cy + th + tol_y))
+        if not inside.any() or stats[inside, 4].sum() < 0.5 * tw * th:
+            continue
+        if (abs(x0[inside].min() - cx) <= tol_x and abs(x1[inside].max() - cx - tw) <= tol_x
+                and abs(y0[inside].min() - cy) <= tol_y
+                and abs(y1[inside].max() - cy - th) <= tol_y):
+            out.append((round(cx), round(cy), round(tw), round(th)))
     return np.array(out, np.int64).reshape(-1, 4)
 
 
@@ -278,6 +318,8 @@ def _layout(stats: np.ndarray, gray: np.ndarray, scale: float,
     rest = stats[~ok]
     if len(rest):
         group = np.concatenate([group, _split_merged(rest, group)])
+    if len(group) >= 4:
+        group = np.concatenate([group, _join_cut(stats, group)])
     speaker = _speaker_tile(cand, group, gray)
     if speaker is not None:
         return np.concatenate([group, speaker[None]])
@@ -399,6 +441,17 @@ def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
             best = (key, tiles, colour)
     if best is None:
         return Tiles(np.array([[0, 0, w0, h0]], np.int32), grid=False)
+    # tiles the winning background lost (a dark suit touching the gap, through compression,
+    # joins the background and cuts a tile in two) that another candidate's masks found whole
+    tiles = best[1]
+    for lay in found:
+        if lay is None or len(lay) == 0:
+            continue
+        # most boxes are the winner's tiles again: drop those at once, then add one at a time
+        for b in lay[~_overlap_matrix(lay, tiles).any(axis=1)]:
+            if not _overlaps(b, tiles) and _same_size(b, tiles):
+                tiles = np.concatenate([tiles, b[None].astype(np.int64)])
+    best = (best[0], tiles, best[2])
     boxes = best[1].astype(np.float64)
     if scale != 1.0:
         boxes = boxes / scale

@@ -59,12 +59,14 @@ def test_compressed_dense_galleries(faces):
         assert _score(spec, faces)[0] == (49, 0, 0)
 
 
-@pytest.mark.xfail(reason="known weakness: 36-49 tiles at 720p through JPEG quality <= 75 lose "
-                          "5-25 % of the tiles (gaps of 4-8 px bridged); see the README",
-                   strict=True)
 def test_heavily_compressed_dense_720p_gallery(faces):
+    # 49 tiles of 147x82 px at 720p through JPEG quality 60: dark suits and flags reach from a
+    # tile's top to its bottom and join the dark background, cutting tiles in two; the grid's
+    # cells put them back together
     spec = MeetingSpec(App.ZOOM, View.GALLERY, True, 49, (1280, 720), jpeg=60, seed=60)
     assert _score(spec, faces)[0] == (49, 0, 0)
+    spec = MeetingSpec(App.ZOOM, View.GALLERY, True, 36, (1280, 720), jpeg=60, seed=60)
+    assert _score(spec, faces)[0] == (36, 0, 0)
 
 
 def test_4k_high_dpi_partial_last_row(faces):
