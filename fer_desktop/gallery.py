@@ -293,11 +293,12 @@ def _is_document(gray: np.ndarray, box: np.ndarray, memo: dict) -> bool:
 
 
 def _layout(stats: np.ndarray, gray: np.ndarray, scale: float,
-            documents: dict | None = None) -> np.ndarray:
+            documents: dict | None = None) -> tuple[np.ndarray, int]:
     """The tiles among the components ``stats`` (rows ``x, y, w, h, area``) of one background
-    mask: the largest group of equal tile-shaped components, merged tiles cut apart, and the
-    speaker tile that goes with a strip. ``(k, 4)`` xywh, possibly empty. ``documents``
-    memoises which boxes are shared documents across the masks of one frame."""
+    mask: the largest group of equal tile-shaped components, merged tiles cut apart, cut tiles
+    joined, and the speaker tile that goes with a strip: ``(k, 4)`` xywh, possibly empty, and
+    how many of them were joined from pieces. ``documents`` memoises which boxes are shared
+    documents across the masks of one frame."""
     documents = {} if documents is None else documents
     h, w = gray.shape
     bw, bh, area = stats[:, 2], stats[:, 3], stats[:, 4]
@@ -313,20 +314,20 @@ def _layout(stats: np.ndarray, gray: np.ndarray, scale: float,
         doc = np.array([b and _is_document(gray, c, documents) for b, c in zip(big, cand)], bool)
         cand = cand[~doc]
     if len(cand) == 0:
-        return np.zeros((0, 4), np.int64)
+        return np.zeros((0, 4), np.int64), 0
     group = cand[_group_equal_sizes(cand)]
     rest = stats[~ok]
     if len(rest):
         group = np.concatenate([group, _split_merged(rest, group)])
-    if len(group) >= 4:
-        group = np.concatenate([group, _join_cut(stats, group)])
+    joined = _join_cut(stats, group) if len(group) >= 4 else np.zeros((0, 4), np.int64)
+    group = np.concatenate([group, joined])
     speaker = _speaker_tile(cand, group, gray)
     if speaker is not None:
-        return np.concatenate([group, speaker[None]])
+        return np.concatenate([group, speaker[None]]), len(joined)
     # a lone tile must be a substantial part of the frame to count as a gallery
     if len(group) == 1 and group[0, 2] * group[0, 3] < 0.08 * w * h:
-        return np.zeros((0, 4), np.int64)
-    return group
+        return np.zeros((0, 4), np.int64), 0
+    return group, len(joined)
 
 
 def _component_stats(fg: np.ndarray) -> np.ndarray:
@@ -406,29 +407,32 @@ def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
     kernel = np.ones((3, 3), np.uint8)
     documents: dict = {}
 
-    def mask_layout(bg: np.ndarray) -> np.ndarray | None:
+    def mask_layout(bg: np.ndarray) -> tuple[np.ndarray | None, int]:
         fg = cv2.morphologyEx(cv2.bitwise_not(bg), cv2.MORPH_OPEN, kernel)
         stats = _component_stats(fg)
-        return _layout(stats, gray, scale, documents) if len(stats) else None
+        return _layout(stats, gray, scale, documents) if len(stats) else (None, 0)
 
     candidates = list(_background_masks(img, gray, n_colours, tolerance))
     masks = [bg for _, pair in candidates for bg in pair]
-    found = (list(thread_pool(workers).map(mask_layout, masks)) if workers > 1 and len(masks) > 1
-             else [mask_layout(bg) for bg in masks])
-    best: tuple[tuple[int, int], np.ndarray, tuple[int, int, int]] | None = None
+    results = (list(thread_pool(workers).map(mask_layout, masks))
+               if workers > 1 and len(masks) > 1 else [mask_layout(bg) for bg in masks])
+    found = [lay for lay, _ in results]
+    best: tuple[tuple[int, int, int], np.ndarray, tuple[int, int, int]] | None = None
     for k, (colour, pair) in enumerate(candidates):
         # the colour mask is exact on lossless captures, the grey one survives compression:
         # the tiles of the one that finds more, and those of the other that add to them
-        layouts = [lay for lay in found[2 * k:2 * k + len(pair)] if lay is not None]
-        if not layouts:
+        pairs = [(lay, n) for lay, n in results[2 * k:2 * k + len(pair)] if lay is not None]
+        if not pairs:
             continue
-        layouts.sort(key=len, reverse=True)
+        pairs.sort(key=lambda p: len(p[0]), reverse=True)
+        layouts = [lay for lay, _ in pairs]
         if (len(layouts) == 2 and len(layouts[0]) == len(layouts[1])
                 and all(_overlaps(b, layouts[1]) for b in layouts[0])
                 and int(layouts[1][:, 2] @ layouts[1][:, 3])
                 < int(layouts[0][:, 2] @ layouts[0][:, 3])):
-            layouts.reverse()  # the same tiles: the tighter boxes (compression swells colour's)
-        tiles = layouts[0]
+            pairs.reverse()  # the same tiles: the tighter boxes (compression swells colour's)
+            layouts.reverse()
+        tiles, joined = pairs[0]
         for other in layouts[1:]:
             new = [b for b in other if len(tiles) and not _overlaps(b, tiles)
                    and _same_size(b, tiles)]
@@ -436,13 +440,14 @@ def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
                 tiles = np.concatenate([tiles, np.array(new, np.int64)])
         if len(tiles) == 0:
             continue
-        key = (len(tiles), int(tiles[:, 2] @ tiles[:, 3]))
+        # the most tiles; of as many, those found whole rather than joined from pieces (a
+        # darker background level cuts more tiles and swells the rest), then the larger
+        key = (len(tiles), -joined, int(tiles[:, 2] @ tiles[:, 3]))
         if best is None or key > best[0]:
             best = (key, tiles, colour)
     if best is None:
         return Tiles(np.array([[0, 0, w0, h0]], np.int32), grid=False)
-    # tiles the winning background lost (a dark suit touching the gap, through compression,
-    # joins the background and cuts a tile in two) that another candidate's masks found whole
+    # tiles that the winning background lost and another candidate's masks found
     tiles = best[1]
     for lay in found:
         if lay is None or len(lay) == 0:
@@ -451,8 +456,7 @@ def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
         for b in lay[~_overlap_matrix(lay, tiles).any(axis=1)]:
             if not _overlaps(b, tiles) and _same_size(b, tiles):
                 tiles = np.concatenate([tiles, b[None].astype(np.int64)])
-    best = (best[0], tiles, best[2])
-    boxes = best[1].astype(np.float64)
+    boxes = tiles.astype(np.float64)
     if scale != 1.0:
         boxes = boxes / scale
     boxes = np.round(boxes).astype(np.int32)
