@@ -218,6 +218,18 @@ def _split_merged(stats: np.ndarray, group: np.ndarray) -> np.ndarray:
     return np.array(out, np.int64).reshape(-1, 4)
 
 
+def _add_missing(tiles: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """``tiles`` (``(n, 4)`` xywh) with the boxes of ``other`` that overlap none of them and
+    have the size of one of them."""
+    if len(tiles) == 0 or len(other) == 0:
+        return tiles
+    # most boxes are tiles already found: drop those at once, then add one at a time
+    for b in other[~_overlap_matrix(other, tiles).any(axis=1)]:
+        if not _overlaps(b, tiles) and _same_size(b, tiles):
+            tiles = np.concatenate([tiles, b[None].astype(np.int64)])
+    return tiles
+
+
 def _join_cut(stats: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Tiles of the grid that background-coloured content cut into pieces (a dark suit and a
     dark flag from the tile's top to its bottom, through compression): at each empty cell where
@@ -434,10 +446,7 @@ def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
             layouts.reverse()
         tiles, joined = pairs[0]
         for other in layouts[1:]:
-            new = [b for b in other if len(tiles) and not _overlaps(b, tiles)
-                   and _same_size(b, tiles)]
-            if new:
-                tiles = np.concatenate([tiles, np.array(new, np.int64)])
+            tiles = _add_missing(tiles, other)
         if len(tiles) == 0:
             continue
         # the most tiles; of as many, those found whole rather than joined from pieces (a
@@ -450,12 +459,8 @@ def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
     # tiles that the winning background lost and another candidate's masks found
     tiles = best[1]
     for lay in found:
-        if lay is None or len(lay) == 0:
-            continue
-        # most boxes are the winner's tiles again: drop those at once, then add one at a time
-        for b in lay[~_overlap_matrix(lay, tiles).any(axis=1)]:
-            if not _overlaps(b, tiles) and _same_size(b, tiles):
-                tiles = np.concatenate([tiles, b[None].astype(np.int64)])
+        if lay is not None:
+            tiles = _add_missing(tiles, lay)
     boxes = tiles.astype(np.float64)
     if scale != 1.0:
         boxes = boxes / scale
