@@ -1,8 +1,10 @@
 """The session CSV: one schema for the GUI's recording and export and for ``fer-desktop analyze``;
 and the session folder's other tables (per-student summary, class mood).
 
-One row per tile per analysed frame. Rows are written as frames are analysed and flushed every
-frame (and fsync'ed at most once a second), so a crash loses at most the last second.
+One row per student per analysed frame: each tile of a gallery (its participant, with or
+without a face), each other face (a second person in a tile, every face of a room camera), and
+a face followed but missed in that frame. Rows are written as frames are analysed and flushed
+every frame (and fsync'ed at most once a second), so a crash loses at most the last second.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from fer_desktop.students import student_name
 from fer_desktop.summary import StudentSummary, class_mood
 
 #: The columns, in order. Boxes are in pixels of the source frame; probabilities are the smoothed,
-#: calibrated softmax probabilities shown on the badges.
+#: calibrated softmax probabilities shown on the badges. ``tile`` and ``tile_*`` are empty for a
+#: student in no tile (a room camera, a face outside the gallery's tiles).
 CSV_COLUMNS: tuple[str, ...] = (
-    "timestamp", "elapsed_s", "frame", "source", "tile", "student",
+    "timestamp", "elapsed_s", "frame", "source", "student_id", "student", "tile",
     "tile_x", "tile_y", "tile_w", "tile_h",
     "face_x", "face_y", "face_w", "face_h",
     "emotion", "confidence",
@@ -46,22 +49,23 @@ def iso_time(ts: float) -> str:
 
 
 def result_rows(result: FrameResult, names: bool = True) -> list[list]:
-    """CSV rows (lists in :data:`CSV_COLUMNS` order) of one :class:`FrameResult`; the
-    ``student`` column holds the student's name, or "Student N" of their id when ``names`` is
-    False (anonymous recording: no name read from a label is written)."""
+    """CSV rows (lists in :data:`CSV_COLUMNS` order) of one :class:`FrameResult`, one per
+    student; the ``student`` column holds the student's name, or "Student N" of their id when
+    ``names`` is False (anonymous recording: no name read from a label is written)."""
     rows = []
     ts = iso_time(result.timestamp)
     emotions = result.emotions
     conf = result.confidences
-    for i in range(len(result.tiles)):
-        tx, ty, tw, th = (int(v) for v in result.tiles[i])
-        has = result.faces[i, 2] > 0
+    for i in range(len(result)):
+        t = int(result.tile_index[i])
+        tile = [t, *(int(v) for v in result.tiles[t])] if t >= 0 else [""] * 5
+        has = bool(result.has_face[i])
         face = [int(v) for v in result.faces[i]] if has else ["", "", "", ""]
         p = result.smoothed[i]
         probs = [f"{v:.4f}" for v in p] if has else [""] * len(EMOTIONS)
-        rows.append([ts, f"{result.position_s:.3f}", result.frame_index, result.source, i,
-                     result.students[i] if names else student_name(result.student_keys[i]),
-                     tx, ty, tw, th, *face,
+        sid = result.student_ids[i]
+        rows.append([ts, f"{result.position_s:.3f}", result.frame_index, result.source, sid,
+                     result.students[i] if names else student_name(sid), *tile, *face,
                      emotions[i] or "", f"{conf[i]:.4f}" if has else "", *probs])
     return rows
 
@@ -144,13 +148,14 @@ def copy_csv(src: str | os.PathLike, dst: str | os.PathLike,
         Session CSV to copy, and where to.
     renames : mapping of int to str, optional
         New ``student`` value per student id (names the teacher gave), applied to every row of
-        that student whichever tile they were in; the student of a row is ``ids`` of its
-        recorded name. Other rows keep their recorded value. The schema is unchanged.
+        that student whichever tile they were in; the student of a row is its ``student_id``
+        (or, in a file without that column, ``ids`` of its recorded name). Other rows keep
+        their recorded value. The schema is unchanged.
     anonymous : bool
-        Replace every recorded name by "Student N": N from ``ids`` where known, else from the
-        tile; values already "Student N" are kept.
+        Replace every recorded name by "Student N" of the row's student id; values already
+        "Student N" are kept.
     ids : mapping of str to int, optional
-        Student id of each recorded name.
+        Student id of each recorded name, for files without a ``student_id`` column.
 
     Raises
     ------
@@ -170,11 +175,13 @@ def copy_csv(src: str | os.PathLike, dst: str | os.PathLike,
             writer.writeheader()
             for row in reader:
                 name = row["student"]
+                sid = (int(row["student_id"]) if row.get("student_id", "").isdigit()
+                       else ids.get(name))
                 if anonymous:
-                    if not _NUMBERED.fullmatch(name):
-                        row["student"] = student_name(ids.get(name, int(row["tile"])))
-                elif ids.get(name) in renames:
-                    row["student"] = renames[ids[name]]
+                    if not _NUMBERED.fullmatch(name) and sid is not None:
+                        row["student"] = student_name(sid)
+                elif sid in renames:
+                    row["student"] = renames[sid]
                 writer.writerow(row)
     except OSError as exc:
         raise ExportError(f"Cannot export to {dst}: {exc.strerror or exc}.") from None

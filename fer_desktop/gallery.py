@@ -466,3 +466,89 @@ def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
         boxes = boxes / scale
     boxes = np.round(boxes).astype(np.int32)
     return Tiles(sort_row_major(boxes), grid=True, background=best[2])
+
+
+def uncovered_regions(gray: np.ndarray, tiles: np.ndarray, min_side: int,
+                      block: int = 8) -> np.ndarray:
+    """The parts of a frame that no tile covers and that hold something that could be a face:
+    where a tile was missed (a cell the gallery search did not recognise, a video floating over
+    a page), a face must still be searched for.
+
+    The frame is cut into ``block`` x ``block`` pixel blocks; a block is busy when its pixels
+    span more than 16 grey levels between neighbours (flat backgrounds, gaps and empty bars are
+    not), busy blocks outside every tile are grown by two blocks and grouped 8-connected; each
+    group is covered by rectangles that are at least half filled (a ring of toolbars around a
+    gallery gives its sides, not its bounding box), grown by half of ``min_side`` each way;
+    those at least ``min_side`` pixels each way are the regions.
+
+    Parameters
+    ----------
+    gray : np.ndarray
+        ``(H, W) uint8`` grey frame.
+    tiles : np.ndarray
+        ``(n, 4)`` xywh tile boxes, frame pixels (may be empty: then the busy part of the
+        whole frame is returned).
+    min_side : int
+        Smallest width and height of a region, pixels.
+    block : int
+        Block side, pixels.
+
+    Returns
+    -------
+    np.ndarray
+        ``(r, 4) int32`` xywh regions, frame pixels.
+    """
+    H, W = gray.shape[:2]
+    bh, bw = H // block, W // block
+    if bh < 1 or bw < 1:
+        return np.zeros((0, 4), np.int32)
+    g = gray[:bh * block:2, :bw * block:2]
+    edges = cv2.morphologyEx(g, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    busy = cv2.resize((edges > 16).astype(np.uint8) * 255, (bw, bh),
+                      interpolation=cv2.INTER_AREA) > 12
+    covered = np.zeros((bh, bw), np.uint8)
+    for x, y, w, h in np.asarray(tiles, np.int64).reshape(-1, 4):
+        # a tile covers its blocks and the one around it (its border is an edge, not content)
+        x0, y0 = max(0, x // block - 1), max(0, y // block - 1)
+        x1, y1 = min(bw, -(-(x + w) // block) + 1), min(bh, -(-(y + h) // block) + 1)
+        covered[y0:y1, x0:x1] = 1
+    cand = (busy & (covered == 0)).astype(np.uint8)
+    if not cand.any():
+        return np.zeros((0, 4), np.int32)
+    cand = (cv2.dilate(cand, np.ones((5, 5), np.uint8)) & (covered == 0)).astype(np.uint8)
+    n, labels = cv2.connectedComponents(cand, connectivity=8)
+    side = max(1, -(-min_side // block))
+    out = []
+    for k in range(1, n):
+        for bx, by, bw_, bh_ in _cover(labels == k, side):
+            x0, y0 = max(0, bx * block - min_side // 2), max(0, by * block - min_side // 2)
+            x1 = min(W, (bx + bw_) * block + min_side // 2)
+            y1 = min(H, (by + bh_) * block + min_side // 2)
+            if x1 - x0 >= min_side and y1 - y0 >= min_side:
+                out.append((x0, y0, x1 - x0, y1 - y0))
+    return np.array(out, np.int32).reshape(-1, 4)
+
+
+def _cover(mask: np.ndarray, side: int) -> list[tuple[int, int, int, int]]:
+    """Rectangles (xywh, mask pixels) covering the true pixels of a ``(h, w) bool`` mask, each
+    at least half filled or under ``4 * side`` each way: a ring of content around a gallery
+    becomes its sides, not its bounding box (which would hold the whole gallery)."""
+    ys, xs = np.nonzero(mask)
+    if len(ys) == 0:
+        return []
+    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+    w, h = x1 - x0, y1 - y0
+    if len(ys) >= 0.5 * w * h or (w < 4 * side and h < 4 * side):
+        return [(int(x0), int(y0), int(w), int(h))]
+    sub = np.zeros_like(mask)
+    if w >= h:
+        m = x0 + w // 2
+        sub[:, x0:m] = mask[:, x0:m]
+        rest = mask.copy()
+        rest[:, x0:m] = False
+    else:
+        m = y0 + h // 2
+        sub[y0:m] = mask[y0:m]
+        rest = mask.copy()
+        rest[y0:m] = False
+    return _cover(sub, side) + _cover(rest, side)

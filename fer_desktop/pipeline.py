@@ -1,5 +1,14 @@
-"""The per-frame analysis: gallery tiles -> one face per tile -> expression probabilities ->
-smoothed per student. Qt-free; shared by the GUI worker, the CLI and the tests."""
+"""The per-frame analysis: gallery tiles and every face (in the tiles and anywhere else) ->
+expression probabilities -> one row per student, smoothed over time. Qt-free; shared by the GUI
+worker, the CLI and the tests.
+
+Faces first: the tiles of a gallery give structure (who is who, name labels, camera-off cards)
+but never hide a face. Every tile that is not a camera-off card is searched for every face in
+it; the parts of the frame no tile covers are searched too; a frame without a gallery (a room
+camera) is searched whole. A tile's best face is the tile's participant (known by the name on
+the tile); any other face, in a tile or not, is a student of its own, followed by place and look
+(:class:`fer_desktop.tracking.FaceTracker`).
+"""
 
 from __future__ import annotations
 
@@ -10,19 +19,32 @@ import numpy as np
 
 from fer_desktop.cvutil import cv2, thread_pool, thumbnail
 from fer_desktop.emotions import EmotionModel
-from fer_desktop.faces import FaceDetector, crop_faces
-from fer_desktop.gallery import find_tiles
+from fer_desktop.faces import FaceDetector, SearchJob, crop_faces, suppress
+from fer_desktop.gallery import Tiles, find_tiles, uncovered_regions
 from fer_desktop.labels import EMOTIONS, NUM_CLASSES
-from fer_desktop.sources import Frame
 from fer_desktop.names import NameReader
 from fer_desktop.roster import Roster, tile_thumbnails
+from fer_desktop.sources import Frame
 from fer_desktop.students import ProbabilitySmoother
-from fer_desktop.tiles import TileState, plainness
+from fer_desktop.tiles import TileState, tile_state
+from fer_desktop.tracking import FaceTracker, face_thumbnails
+
+_NO_BOX = np.array([-1, -1, -1, -1], np.int32)
+
+
+def _boxes(a, name: str) -> np.ndarray:
+    a = np.asarray(a)
+    if a.size == 0:
+        return np.zeros((0, 4), np.int32)
+    if a.ndim != 2 or a.shape[1] != 4:
+        raise ValueError(f"{name} must be (n, 4), got {a.shape}")
+    return a.astype(np.int32, copy=False)
 
 
 @dataclass(frozen=True)
 class FrameResult:
-    """Everything known about one analysed frame. Boxes are in pixels of the source frame.
+    """Everything known about one analysed frame: its tiles, and one row per student seen in it.
+    Boxes are xywh in pixels of the source frame.
 
     Attributes
     ----------
@@ -30,30 +52,44 @@ class FrameResult:
         As in :class:`fer_desktop.sources.Frame` (timestamp: Unix seconds).
     frame_size : tuple of int
         ``(width, height)`` of the source frame, pixels.
-    tiles : np.ndarray
-        ``(n, 4) int32`` tile boxes, xywh, row-major.
     grid : bool
-        Whether a gallery grid was found (else one tile is the whole frame).
+        Whether a gallery was found.
+    tiles : np.ndarray
+        ``(t, 4) int32`` the gallery's tiles, row-major; ``t = 0`` without a gallery.
+    tile_states : tuple of TileState
+        ``t`` states: what each tile shows (a face, no face, a camera-off card).
+    boxes : np.ndarray
+        ``(n, 4) int32`` where each row's student is: their tile, or their face when they are
+        in no tile (a room camera; a face outside the tiles), or where their face was last seen
+        while it is missed.
+    tile_index : np.ndarray
+        ``(n,) int32`` the row's tile in :attr:`tiles`, ``-1`` for none.
     faces : np.ndarray
-        ``(n, 4) int32`` face boxes, xywh; ``-1`` rows for tiles without a face.
+        ``(n, 4) int32`` face boxes; ``-1`` rows where the student shows no face.
+    states : tuple of TileState
+        ``n`` states: FACE, NO_FACE (a tile without a face, a face followed but missed in this
+        frame) or CAMERA_OFF.
     probs : np.ndarray
         ``(n, 7) float32`` calibrated softmax probabilities of this frame, NaN rows without face.
     smoothed : np.ndarray
         ``(n, 7) float32`` probabilities after temporal smoothing (what badges and CSV show).
-    students : tuple of str
-        Student name per tile: the name read from the tile's label, else "Student N".
-    states : tuple of TileState
-        What each tile shows: a face, no face, or a camera-off card (a name or initials on a
-        plain background, never searched for a face). Empty in results made by hand: then
-        :attr:`tile_states` derives face / no face from :attr:`faces`.
     student_ids : tuple of int
-        Persistent student id per tile (:class:`fer_desktop.roster.Roster`): the same person
-        keeps their id when the tiles reflow. Empty in results made by hand: then
-        :attr:`student_keys` is the tile index.
+        ``n`` distinct persistent student ids (:class:`fer_desktop.roster.Roster`).
+    students : tuple of str
+        ``n`` display names: the name read from the tile's label, else "Student N".
     timings : dict
         Seconds spent per step: ``gallery``, ``faces``, ``emotions``, ``names``, ``total``.
     image : np.ndarray or None
         The analysed BGR frame, kept for the preview when asked for.
+
+    Derived once: :attr:`has_face` ``(n,) bool``, :attr:`emotions` (top expression of the
+    smoothed probabilities or None), :attr:`confidences` ``(n,) float32`` (its probability,
+    NaN without a face) and :meth:`class_shares`.
+
+    Raises
+    ------
+    ValueError
+        If the arrays' shapes or lengths disagree.
     """
 
     frame_index: int
@@ -61,78 +97,192 @@ class FrameResult:
     position_s: float
     source: str
     frame_size: tuple[int, int]
-    tiles: np.ndarray
     grid: bool
+    tiles: np.ndarray
+    tile_states: tuple[TileState, ...]
+    boxes: np.ndarray
+    tile_index: np.ndarray
     faces: np.ndarray
+    states: tuple[TileState, ...]
     probs: np.ndarray
     smoothed: np.ndarray
+    student_ids: tuple[int, ...]
     students: tuple[str, ...]
-    states: tuple[TileState, ...] = ()
-    student_ids: tuple[int, ...] = ()
     timings: dict = field(default_factory=dict)
     image: np.ndarray | None = field(default=None, repr=False)
 
-    @property
-    def has_face(self) -> np.ndarray:
-        """``(n,) bool``: True where the tile has a face."""
-        return self.faces[:, 2] > 0
+    def __post_init__(self) -> None:
+        tiles = _boxes(self.tiles, "tiles")
+        boxes = _boxes(self.boxes, "boxes")
+        faces = _boxes(self.faces, "faces")
+        n = len(boxes)
+        tile_index = np.asarray(self.tile_index, np.int32).reshape(-1)
+        probs = np.asarray(self.probs, np.float32).reshape(-1, NUM_CLASSES)
+        smoothed = np.asarray(self.smoothed, np.float32).reshape(-1, NUM_CLASSES)
+        if len(self.tile_states) != len(tiles):
+            raise ValueError("tile_states must have one state per tile")
+        for name, v in (("tile_index", tile_index), ("faces", faces), ("probs", probs),
+                        ("smoothed", smoothed), ("states", self.states),
+                        ("student_ids", self.student_ids), ("students", self.students)):
+            if len(v) != n:
+                raise ValueError(f"{name} has {len(v)} rows, boxes {n}")
+        if n and (tile_index.min() < -1 or tile_index.max() >= len(tiles)):
+            raise ValueError("tile_index out of range")
+        if len(set(self.student_ids)) != n:
+            raise ValueError("student_ids must be distinct")
+        has = faces[:, 2] > 0
+        top = np.argmax(np.nan_to_num(smoothed, nan=-1.0), axis=1) if n else np.zeros(0, int)
+        seen = has & ~np.isnan(smoothed).any(axis=1)
+        emotions = tuple(EMOTIONS[int(k)] if s else None for k, s in zip(top, seen))
+        conf = np.full(n, np.nan, np.float32)
+        conf[seen] = smoothed[seen, top[seen]]
+        shares = np.zeros(NUM_CLASSES, np.float32)
+        if seen.any():
+            shares = np.bincount(top[seen], minlength=NUM_CLASSES).astype(np.float32) / seen.sum()
+        for name, v in (("tiles", tiles), ("boxes", boxes), ("faces", faces),
+                        ("tile_index", tile_index), ("probs", probs), ("smoothed", smoothed),
+                        ("has_face", seen), ("emotions", emotions), ("confidences", conf),
+                        ("_shares", shares), ("states", tuple(self.states)),
+                        ("student_ids", tuple(int(s) for s in self.student_ids)),
+                        ("students", tuple(self.students))):
+            object.__setattr__(self, name, v)
+        for a in (tiles, boxes, faces, tile_index, probs, smoothed, seen, conf, shares):
+            a.flags.writeable = False
 
-    @property
-    def student_keys(self) -> tuple[int, ...]:
-        """Student id per tile (:attr:`student_ids`, or the tile index when it is empty)."""
-        if len(self.student_ids) == len(self.tiles):
-            return self.student_ids
-        return tuple(range(len(self.tiles)))
+    # set in __post_init__
+    has_face: np.ndarray = field(init=False, repr=False)
+    emotions: tuple[str | None, ...] = field(init=False, repr=False)
+    confidences: np.ndarray = field(init=False, repr=False)
+    _shares: np.ndarray = field(init=False, repr=False)
 
-    @property
-    def tile_states(self) -> tuple[TileState, ...]:
-        """What each tile shows (:attr:`states`, or face / no face when it is empty)."""
-        if len(self.states) == len(self.tiles):
-            return self.states
-        return tuple(TileState.FACE if f else TileState.NO_FACE for f in self.has_face)
+    @classmethod
+    def of_tiles(cls, *, tiles, faces, probs, students, student_ids=None, smoothed=None,
+                 states=None, frame_index: int = 0, timestamp: float = 0.0,
+                 position_s: float = 0.0, source: str = "", frame_size=(0, 0),
+                 timings: dict | None = None, image: np.ndarray | None = None) -> "FrameResult":
+        """A result with one row per tile (a gallery where each tile shows one participant),
+        made by hand (tests, replays).
 
-    @property
-    def emotions(self) -> list[str | None]:
-        """Top emotion per tile from the smoothed probabilities; ``None`` without a face."""
-        return [None if np.isnan(p).any() else EMOTIONS[int(np.argmax(p))] for p in self.smoothed]
+        Parameters
+        ----------
+        tiles, faces : array-like
+            ``(n, 4)`` tile and face boxes (``-1`` rows for no face).
+        probs : array-like
+            ``(n, 7)`` probabilities (NaN rows without a face); also the smoothed ones unless
+            ``smoothed`` is given.
+        students : sequence of str
+            ``n`` names.
+        student_ids : sequence of int, optional
+            Default ``0..n-1``.
+        states : sequence of TileState, optional
+            Default FACE where there is a face, else NO_FACE.
+        """
+        tiles = _boxes(tiles, "tiles")
+        faces = _boxes(faces, "faces")
+        n = len(tiles)
+        if states is None:
+            states = tuple(TileState.FACE if f[2] > 0 else TileState.NO_FACE for f in faces)
+        return cls(frame_index=frame_index, timestamp=timestamp, position_s=position_s,
+                   source=source, frame_size=tuple(frame_size), grid=n > 0, tiles=tiles,
+                   tile_states=tuple(states), boxes=tiles, tile_index=np.arange(n), faces=faces,
+                   states=tuple(states), probs=probs,
+                   smoothed=probs if smoothed is None else smoothed,
+                   student_ids=tuple(range(n)) if student_ids is None else tuple(student_ids),
+                   students=tuple(students), timings=dict(timings or {}), image=image)
 
-    @property
-    def confidences(self) -> np.ndarray:
-        """``(n,) float32`` probability of the top emotion; NaN without a face."""
-        if len(self.smoothed) == 0:
-            return np.zeros(0, np.float32)
-        return np.where(self.has_face, np.nanmax(np.nan_to_num(self.smoothed, nan=-1), axis=1),
-                        np.nan).astype(np.float32)
+    def __len__(self) -> int:
+        """Rows (students seen in this frame)."""
+        return len(self.boxes)
+
+    def row_tiles(self) -> np.ndarray:
+        """``(n, 4) int32`` each row's tile box; ``-1`` rows for rows in no tile."""
+        out = np.full((len(self), 4), -1, np.int32)
+        inside = self.tile_index >= 0
+        out[inside] = self.tiles[self.tile_index[inside]]
+        return out
 
     def class_shares(self) -> np.ndarray:
-        """``(7,) float32`` share of the faces showing each emotion (top class of the smoothed
-        probabilities); all zeros when no face is visible."""
-        shares = np.zeros(NUM_CLASSES, np.float32)
-        tops = [e for e in self.emotions if e is not None]
-        for e in tops:
-            shares[EMOTIONS.index(e)] += 1.0
-        return shares / len(tops) if tops else shares
+        """``(7,) float32`` share of the visible faces showing each expression (top class of
+        the smoothed probabilities); all zeros when no face is visible."""
+        return self._shares.copy()
+
+
+@dataclass(frozen=True)
+class FrameFaces:
+    """The unsmoothed analysis of one image (:meth:`Analyzer.analyze_image`): no identities.
+
+    Attributes
+    ----------
+    tiles : Tiles
+        The gallery's tiles (``tiles.grid`` False: no gallery, and no tile).
+    tile_states : tuple of TileState
+        One per tile.
+    faces : np.ndarray
+        ``(k, 4) int32`` every face found, xywh frame pixels; those of a tile are together,
+        its most confident face first.
+    face_tiles : np.ndarray
+        ``(k,) int32`` the tile of each face, ``-1`` for faces outside the tiles.
+    probs : np.ndarray
+        ``(k, 7) float32`` their calibrated softmax probabilities.
+    timings : dict
+        Seconds per step (``gallery``, ``faces``, ``emotions``, ``total``), and
+        ``tiles_reused`` (0/1), ``faces_detected`` (tiles searched afresh), ``jobs`` (pieces
+        of the search outside the tiles run).
+    """
+
+    tiles: Tiles
+    tile_states: tuple[TileState, ...]
+    faces: np.ndarray
+    face_tiles: np.ndarray
+    probs: np.ndarray
+    timings: dict
+
+    @property
+    def boxes(self) -> np.ndarray:
+        """``(t, 4) int32`` the tile boxes (empty without a gallery)."""
+        return self.tiles.boxes if self.tiles.grid else np.zeros((0, 4), np.int32)
 
 
 def _thumb(gray: np.ndarray, box, size: tuple[int, int]) -> np.ndarray:
     """A small float32 grey thumbnail of ``box`` (xywh) for cheap change detection."""
     x, y, w, h = (int(v) for v in box)
-    crop = gray[max(0, y):y + h, max(0, x):x + w]
+    crop = gray[max(0, y):max(0, y + h), max(0, x):max(0, x + w)]
     if crop.size == 0:
         return np.zeros(size[::-1], np.float32)
     return thumbnail(crop, size).astype(np.float32)
 
 
+def _grow(box, f: float) -> np.ndarray:
+    x, y, w, h = (float(v) for v in box)
+    return np.array([x - f * w, y - f * h, w * (1 + 2 * f), h * (1 + 2 * f)])
+
+
+@dataclass
+class _Free:
+    """A face outside the tiles known from earlier frames: its box, the thumbnail of its
+    surroundings it was last seen with, and its score."""
+
+    box: np.ndarray
+    thumb: np.ndarray
+    score: float
+
+
 class _ReuseCache:
     """What a live analysis may reuse from earlier frames: the tiles while the gallery looks the
-    same, and each tile's face box while the tile looks the same (Haar is most of the cost)."""
+    same, each tile's faces while the tile looks the same (Haar is most of the cost), the faces
+    outside the tiles while they look the same, and where the search outside the tiles is."""
 
     def __init__(self) -> None:
-        self.tiles = None
+        self.tiles: Tiles | None = None
         self.frame_shape: tuple | None = None
         self.layout: np.ndarray | None = None
         self.tiles_t = -np.inf
-        self.faces: dict[tuple, tuple[np.ndarray, np.ndarray, float, TileState]] = {}
+        self.faces: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray, float, TileState]] = {}
+        self.free: list[_Free] = []
+        self.regions_key: tuple | None = None
+        self.jobs: list[SearchJob] = []
+        self.next_job = 0
+        self.jobs_t: float | None = None
 
     def clear(self) -> None:
         self.__init__()
@@ -154,18 +304,23 @@ class Analyzer:
     reuse : bool
         Between frames of one source, keep the tiles while a 64x36 grey thumbnail of the frame
         changes by less than ``change_levels`` on average (at most ``tiles_every_s``), and keep
-        a tile's face box while its 32x18 thumbnail changes by less than that. Unchanged tiles
+        a tile's faces while its 32x18 thumbnail changes by less than that. Unchanged tiles
         are searched again on a schedule: every ``faces_every_s`` times 1, 1.25, 1.5 or 1.75
         (by tile index), so that a large gallery spreads its searches over several frames
-        instead of stalling one. Emotions are always computed afresh.
+        instead of stalling one. Outside the tiles (a room camera), a known face is kept while
+        its surroundings look the same and looked for near its last place when they change,
+        and the full search is spread over the frames of each ``faces_every_s``. Emotions are
+        always computed afresh.
     names : NameReader or None
         Reads the name labels (cached per tile); default a :class:`NameReader` that loads the
         OCR on the first frame; ``None`` reads no name.
     roster : Roster, optional
-        Gives the tiles persistent student ids; pass one to keep ids across analysers (a
-        paused and resumed session). Not reset with the source.
+        Gives the students persistent ids; pass one to keep ids across analysers (a paused and
+        resumed session). Not reset with the source.
     workers : int
-        Threads that search tiles for faces at the same time (1: one after another).
+        Threads that search for faces at the same time (1: one after another).
+    track_age_s : float
+        Seconds a face followed outside the tiles keeps its student id while it is missed.
 
     Raises
     ------
@@ -177,7 +332,7 @@ class Analyzer:
                  smoothing_s: float = 1.5, keep_image: bool = False, reuse: bool = True,
                  tiles_every_s: float = 5.0, faces_every_s: float = 4.0,
                  change_levels: float = 6.0, names: NameReader | None | str = "default",
-                 roster: Roster | None = None, workers: int = 2):
+                 roster: Roster | None = None, workers: int = 2, track_age_s: float = 8.0):
         self.model = model or EmotionModel()
         self.detector = detector or FaceDetector()
         self.smoother = ProbabilitySmoother(smoothing_s)
@@ -189,18 +344,22 @@ class Analyzer:
         self._cache = _ReuseCache()
         self.names = NameReader() if names == "default" else names
         self.roster = roster if roster is not None else Roster()
+        self.tracker = FaceTracker(self.roster.new_student, max_age_s=track_age_s)
         self.workers = max(1, int(workers))
         self._source: str | None = None
-        self.last_states: tuple[TileState, ...] = ()
 
     def reset(self) -> None:
-        """Forget the smoothing state and reused boxes (automatic when the source changes)."""
+        """Forget the smoothing state, the reused boxes and the followed faces (automatic when
+        the source changes; student ids go on from the roster)."""
         self.smoother.reset()
         self._cache.clear()
+        self.tracker.reset()
         if self.names is not None:
             self.names.clear()
 
-    def _tiles(self, image: np.ndarray, gray: np.ndarray, now: float | None):
+    # -- tiles ------------------------------------------------------------------------------
+
+    def _tiles(self, image: np.ndarray, gray: np.ndarray, now: float | None) -> tuple[Tiles, bool]:
         c = self._cache
         if now is None:
             return find_tiles(image), False
@@ -213,21 +372,26 @@ class Analyzer:
         c.tiles, c.layout, c.tiles_t, c.frame_shape = find_tiles(image), layout, now, gray.shape
         return c.tiles, False
 
-    def _detect(self, gray: np.ndarray, tile: np.ndarray) -> tuple[np.ndarray, TileState]:
-        """Face box and state of one tile; a camera-off card is not searched."""
-        if plainness(gray, tile).camera_off:
-            return np.array([-1, -1, -1, -1], np.int32), TileState.CAMERA_OFF
-        box = self.detector.detect_in_tile(gray, tile)
-        return box, TileState.FACE if box[2] > 0 else TileState.NO_FACE
+    def _search_tile(self, image: np.ndarray, gray: np.ndarray, tile: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, TileState]:
+        """Faces, scores and state of one tile; a camera-off card is not searched, and a
+        profile photo shown instead of a camera is camera off whatever faces it holds."""
+        state = tile_state(image, gray, tile)
+        if state is TileState.CAMERA_OFF:
+            return np.zeros((0, 4), np.int32), np.zeros(0, np.float32), state
+        boxes, scores = self.detector.detect_in_tile(gray, tile)
+        if len(boxes) and tile_state(image, gray, tile, boxes[0]) is TileState.CAMERA_OFF:
+            return np.zeros((0, 4), np.int32), np.zeros(0, np.float32), TileState.CAMERA_OFF
+        return boxes, scores, TileState.FACE if len(boxes) else TileState.NO_FACE
 
-    def _faces(self, gray: np.ndarray, tiles: np.ndarray, now: float | None):
-        """Face box and state per tile, reusing a tile's last result while it looks the same
-        (``now`` given) or searching every tile (``now`` None). The tiles to search are
+    def _tile_faces(self, image: np.ndarray, gray: np.ndarray, tiles: np.ndarray,
+                    now: float | None):
+        """Faces, scores and state per tile, reusing a tile's last result while it looks the
+        same (``now`` given) or searching every tile (``now`` None). The tiles to search are
         searched on :attr:`workers` threads (OpenCV releases the GIL)."""
         c = self._cache
-        out = np.empty((len(tiles), 4), np.int32)
-        states: list[TileState | None] = [None] * len(tiles)
-        fresh: dict[tuple, tuple[np.ndarray, np.ndarray, float, TileState]] = {}
+        out: list = [None] * len(tiles)
+        fresh: dict = {}
         todo: list[int] = []
         thumbs: dict[int, np.ndarray] = {}
         for i, tile in enumerate(tiles):
@@ -235,73 +399,212 @@ class Analyzer:
                 key = tuple(int(v) for v in tile)
                 thumbs[i] = thumb = _thumb(gray, tile, (32, 18))
                 old = c.faces.get(key)
-                if (old is not None and 0 <= now - old[2] < self.faces_every_s * (1 + i % 4 / 4)
-                        and float(np.abs(thumb - old[1]).mean()) < self.change_levels):
-                    out[i] = old[0]
-                    states[i] = old[3]
+                if (old is not None and 0 <= now - old[3] < self.faces_every_s * (1 + i % 4 / 4)
+                        and float(np.abs(thumb - old[2]).mean()) < self.change_levels):
+                    out[i] = (old[0], old[1], old[4])
                     fresh[key] = old
                     continue
             todo.append(i)
         if self.workers > 1 and len(todo) > 1:
-            found = list(thread_pool(self.workers).map(lambda i: self._detect(gray, tiles[i]),
-                                                       todo))
+            found = list(thread_pool(self.workers).map(
+                lambda i: self._search_tile(image, gray, tiles[i]), todo))
         else:
-            found = [self._detect(gray, tiles[i]) for i in todo]
-        for i, (box, state) in zip(todo, found):
-            out[i], states[i] = box, state
+            found = [self._search_tile(image, gray, tiles[i]) for i in todo]
+        for i, (boxes, scores, state) in zip(todo, found):
+            out[i] = (boxes, scores, state)
             if now is not None:
-                fresh[tuple(int(v) for v in tiles[i])] = (box.copy(), thumbs[i], now, state)
+                fresh[tuple(int(v) for v in tiles[i])] = (boxes, scores, thumbs[i], now, state)
         if now is not None:
             c.faces = fresh
-        return out, tuple(states), len(todo)
+        return out, len(todo)
 
-    def analyze_image(self, image: np.ndarray, now: float | None = None
-                      ) -> tuple[np.ndarray, bool, np.ndarray, np.ndarray, dict]:
-        """Unsmoothed analysis of one ``(H, W, 3) uint8`` BGR image.
+    # -- outside the tiles ------------------------------------------------------------------
+
+    def _regions(self, gray: np.ndarray, tiles: Tiles) -> tuple[np.ndarray, int]:
+        """The frame regions searched outside the tiles, and the smallest face searched there
+        (frame pixels): the whole frame without a gallery; with one, its busy parts that no
+        tile covers, for faces at least a tenth of a tile's height."""
+        h, w = gray.shape[:2]
+        if not tiles.grid:
+            return np.array([[0, 0, w, h]], np.int32), self.detector.min_face_px
+        min_face = max(self.detector.min_face_px,
+                       int(self.detector.min_face_frac * float(np.median(tiles.boxes[:, 3]))))
+        return uncovered_regions(gray, tiles.boxes, min_face), min_face
+
+    def _free_faces(self, image: np.ndarray, gray: np.ndarray, tiles: Tiles, now: float | None
+                    ) -> tuple[np.ndarray, int]:
+        """Faces outside the tiles: ``(k, 4) int32`` boxes and the pieces of search run.
+
+        Without ``now`` the whole search runs. With it, known faces are kept while their
+        surroundings look the same, looked for near their last place when they change (and
+        dropped when not found there), and the pieces of the full search that fall to this
+        frame run: enough of them to finish it every :attr:`faces_every_s`."""
+        c = self._cache
+        regions, min_face = self._regions(gray, tiles)
+        key = (gray.shape, tuple(map(tuple, regions.tolist())), min_face)
+        if key != c.regions_key:
+            c.regions_key, c.next_job, c.jobs_t = key, 0, None
+            c.jobs = [j for r in regions for j in self.detector.plan(r, min_face)]
+            c.free = [f for f in c.free if _inside_any(f.box, regions)]
+        if now is None or not self.reuse:
+            boxes, scores = self._outside(tiles,
+                                          *self.detector.run_all(gray, c.jobs, self.workers))
+            c.free = [_Free(b, _thumb(gray, _grow(b, 0.25), (16, 16)), float(s))
+                      for b, s in zip(boxes, scores)]
+            return boxes, len(c.jobs)
+        # known faces: kept while they look the same, else looked for nearby
+        kept: list[_Free] = []
+        moved: list[_Free] = []
+        for f in c.free:
+            thumb = _thumb(gray, _grow(f.box, 0.25), (16, 16))
+            if float(np.abs(thumb - f.thumb).mean()) < self.change_levels:
+                kept.append(f)
+            else:
+                moved.append(f)
+
+        def near(f: _Free):
+            return self.detector.detect_near(gray, f.box)
+
+        found = (list(thread_pool(self.workers).map(near, moved))
+                 if self.workers > 1 and len(moved) > 1 else [near(f) for f in moved])
+        for f, (boxes, scores) in zip(moved, found):
+            if len(boxes):
+                j = int(np.argmax(scores))
+                kept.append(_Free(boxes[j], _thumb(gray, _grow(boxes[j], 0.25), (16, 16)),
+                                  float(scores[j])))
+        # this frame's share of the full search
+        jobs: list[SearchJob] = []
+        if c.jobs:
+            total = sum(j.cost for j in c.jobs) or 1.0
+            share = 1.0 if c.jobs_t is None else min(
+                1.0, max(0.0, now - c.jobs_t) / max(1e-6, self.faces_every_s))
+            budget = share * total
+            while len(jobs) < len(c.jobs) and (not jobs or sum(j.cost for j in jobs) < budget):
+                jobs.append(c.jobs[c.next_job % len(c.jobs)])
+                c.next_job = (c.next_job + 1) % len(c.jobs)
+            c.jobs_t = now
+        if jobs:
+            boxes, scores = self._outside(tiles, *self.detector.run_all(gray, jobs, self.workers))
+            new = [_Free(b, _thumb(gray, _grow(b, 0.25), (16, 16)), float(s))
+                   for b, s in zip(boxes, scores)]
+            # a face the search found again replaces the one followed there
+            allb = np.array([f.box for f in new + kept], np.float64).reshape(-1, 4)
+            rank = np.r_[np.full(len(new), 2.0), np.full(len(kept), 1.0)]
+            keep = suppress(allb, rank)
+            kept = [(new + kept)[i] for i in sorted(keep)]
+        c.free = kept
+        boxes = np.array([f.box for f in kept], np.int32).reshape(-1, 4)
+        return boxes, len(jobs)
+
+    @staticmethod
+    def _outside(tiles: Tiles, boxes: np.ndarray, scores: np.ndarray):
+        """The faces whose centre lies in no tile (the tiles' own search finds the others)."""
+        if not tiles.grid or len(boxes) == 0:
+            return boxes, scores
+        keep = np.array([not _inside_any(b, tiles.boxes) for b in boxes], bool)
+        return boxes[keep], scores[keep]
+
+    # -- the frame --------------------------------------------------------------------------
+
+    def analyze_image(self, image: np.ndarray, now: float | None = None) -> FrameFaces:
+        """Unsmoothed analysis of one ``(H, W, 3) uint8`` BGR image: the tiles and every face.
 
         ``now`` (seconds, the source's clock) enables reuse of tiles and face boxes from earlier
         calls (see ``reuse``); ``None`` analyses the image from scratch.
 
-        Returns ``(tiles, grid, faces, probs, timings)`` as in :class:`FrameResult`; timings
-        also count ``tiles_reused`` (0/1) and ``faces_detected`` (tiles looked at afresh).
-        The tile states of the last call are in :attr:`last_states`.
+        Raises
+        ------
+        ValueError
+            If ``image`` is not an ``(H, W, 3) uint8`` array.
         """
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(f"expected an (H, W, 3) uint8 BGR image, got {image.shape} "
+                             f"{image.dtype}")
         t0 = time.perf_counter()
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         tiles, tiles_reused = self._tiles(image, gray, now)
         t1 = time.perf_counter()
-        faces, self.last_states, detected = self._faces(gray, tiles.boxes, now)
+        boxes = tiles.boxes if tiles.grid else np.zeros((0, 4), np.int32)
+        per_tile, detected = self._tile_faces(image, gray, boxes, now)
+        free, jobs = self._free_faces(image, gray, tiles, now)
+        faces = [b for b, _, _ in per_tile] + [free]
+        face_tiles = np.concatenate([np.full(len(b), i, np.int32) for i, (b, _, _)
+                                     in enumerate(per_tile)] + [np.full(len(free), -1, np.int32)])
+        faces = np.concatenate(faces).astype(np.int32).reshape(-1, 4)
         t2 = time.perf_counter()
-        probs = np.full((len(faces), NUM_CLASSES), np.nan, np.float32)
-        has = faces[:, 2] > 0
-        if has.any():
-            probs[has] = self.model.predict(crop_faces(gray, faces[has]))
+        probs = self.model.predict(crop_faces(gray, faces))
         t3 = time.perf_counter()
         timings = {"gallery": t1 - t0, "faces": t2 - t1, "emotions": t3 - t2, "total": t3 - t0,
-                   "tiles_reused": int(tiles_reused), "faces_detected": detected}
-        return tiles.boxes, tiles.grid, faces, probs, timings
+                   "tiles_reused": int(tiles_reused), "faces_detected": detected, "jobs": jobs}
+        return FrameFaces(tiles, tuple(s for _, _, s in per_tile), faces, face_tiles, probs,
+                          timings)
 
     def analyze(self, frame: Frame) -> FrameResult:
-        """Analyse one :class:`Frame`, smoothing per student over the frames of its source."""
+        """Analyse one :class:`Frame`: every face, the students' ids, names and smoothed
+        probabilities (smoothing per student over the frames of its source)."""
         if frame.source != self._source:
             self.reset()
             self._source = frame.source
         now = frame.position_s if self.reuse else None
-        tiles, grid, faces, probs, timings = self.analyze_image(frame.image, now)
+        ff = self.analyze_image(frame.image, now)
+        timings = ff.timings
         t0 = time.perf_counter()
+        tiles = ff.boxes
         reads = self.names.reads if self.names is not None else 0
         names = (self.names.read_tiles(frame.image, tiles) if self.names is not None
                  else (None,) * len(tiles))
-        ids = self.roster.assign(tiles, names, tile_thumbnails(frame.image, tiles))
+        tile_ids = self.roster.assign(tiles, names, tile_thumbnails(frame.image, tiles))
         timings["names"] = time.perf_counter() - t0
         timings["names_read"] = (self.names.reads if self.names is not None else 0) - reads
-        timings["total"] += timings["names"]
-        smoothed = self.smoother.update(list(ids), probs, frame.position_s)
+        # rows: each tile (its best face, or none), then every other face
+        n_faces = len(ff.faces)
+        first = {}
+        for k, t in enumerate(ff.face_tiles):
+            if t >= 0 and t not in first:
+                first[int(t)] = k
+        followed = np.array([k for k in range(n_faces) if first.get(int(ff.face_tiles[k])) != k],
+                            np.int64)
+        ids, lost = self.tracker.update(ff.faces[followed],
+                                        face_thumbnails(frame.image, ff.faces[followed]),
+                                        frame.position_s)
+        follow_id = dict(zip(followed.tolist(), ids.tolist()))
+        rows: list[tuple] = []  # (box, tile, face index or -1, state, student)
+        for i, tile in enumerate(tiles):
+            k = first.get(i, -1)
+            rows.append((tile, i, k, ff.tile_states[i] if k < 0 else TileState.FACE,
+                         tile_ids[i]))
+            rows += [(tile, i, int(j), TileState.FACE, follow_id[int(j)])
+                     for j in followed if ff.face_tiles[j] == i]
+        outside = [int(j) for j in followed if ff.face_tiles[j] < 0]
+        rows += sorted(((ff.faces[j], -1, j, TileState.FACE, follow_id[j]) for j in outside),
+                       key=lambda r: r[4])
+        rows += [(tr.box.round().astype(np.int32), -1, -1, TileState.NO_FACE, tr.student)
+                 for tr in lost]
+        n = len(rows)
+        probs = np.full((n, NUM_CLASSES), np.nan, np.float32)
+        faces = np.tile(_NO_BOX, (n, 1))
+        for r, (_, _, k, _, _) in enumerate(rows):
+            if k >= 0:
+                probs[r] = ff.probs[k]
+                faces[r] = ff.faces[k]
+        ids = [int(r[4]) for r in rows]
+        smoothed = self.smoother.update(ids, probs, frame.position_s)
+        timings["total"] += time.perf_counter() - t0
         h, w = frame.image.shape[:2]
         return FrameResult(
             frame_index=frame.index, timestamp=frame.timestamp, position_s=frame.position_s,
-            source=frame.source, frame_size=(w, h), tiles=tiles, grid=grid, faces=faces,
-            probs=probs, smoothed=smoothed,
-            students=tuple(self.roster.name(s) for s in ids),
-            states=self.last_states, student_ids=ids,
+            source=frame.source, frame_size=(w, h), grid=ff.tiles.grid, tiles=tiles,
+            tile_states=ff.tile_states,
+            boxes=np.array([r[0] for r in rows], np.int32).reshape(-1, 4),
+            tile_index=np.array([r[1] for r in rows], np.int32), faces=faces,
+            states=tuple(r[3] for r in rows), probs=probs, smoothed=smoothed,
+            student_ids=tuple(ids), students=tuple(self.roster.name(s) for s in ids),
             timings=timings, image=frame.image if self.keep_image else None)
+
+
+def _inside_any(box, regions: np.ndarray) -> bool:
+    """Whether the centre of ``box`` (xywh) lies in one of ``regions`` (``(r, 4)`` xywh)."""
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    r = np.asarray(regions).reshape(-1, 4)
+    return bool(((r[:, 0] <= cx) & (cx < r[:, 0] + r[:, 2])
+                 & (r[:, 1] <= cy) & (cy < r[:, 1] + r[:, 3])).any())

@@ -111,6 +111,14 @@ class Roster:
             return self._members[student].read_name
         return student_name(student)
 
+    def new_student(self) -> int:
+        """A new student id for someone known by place and look only (a face followed by
+        :class:`fer_desktop.tracking.FaceTracker`): numbered like the tiles' students, never
+        continued by a tile."""
+        self._members.append(_Member(np.zeros(4), np.zeros((THUMB_SIZE[1], THUMB_SIZE[0], 3),
+                                                           np.float32), -(1 << 30)))
+        return len(self._members) - 1
+
     def student_for_name(self, name: str) -> int | None:
         """Id of the student whose label read ``name`` (compared loosely), if any."""
         key = name_key(name)

@@ -60,7 +60,7 @@ class StudentSummary:
     Attributes
     ----------
     student_id : int
-        The student's id (0-based; :attr:`fer_desktop.pipeline.FrameResult.student_keys`).
+        The student's id (0-based; :attr:`fer_desktop.pipeline.FrameResult.student_ids`).
     student : str
         Display name.
     observed_s : float

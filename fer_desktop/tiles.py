@@ -111,3 +111,114 @@ def camera_off_mask(gray: np.ndarray, tiles: np.ndarray) -> np.ndarray:
     """``(n,) bool``: True for the tiles of ``tiles`` (``(n, 4)`` xywh) that look camera-off."""
     return np.array([plainness(gray, t).camera_off for t in np.asarray(tiles).reshape(-1, 4)],
                     bool)
+
+
+#: A disc's rim is a profile picture's when this share of it is a sharp edge across the rim...
+DISC_SUPPORT = 0.35
+#: ... and the card around it has less than this share of the picture's detail.
+CARD_DETAIL = 0.2
+
+
+def avatar_disc(gray: np.ndarray, box, face, height: int = 96) -> tuple[float, float, float] | None:
+    """The round profile picture that Meet, Teams and Nextcloud Talk show in a tile whose
+    camera is off, when it holds the face ``face``: a disc centred in the tile, its rim a sharp
+    circular edge, on a plain or blurred card (a webcam picture has no such rim around the
+    face, and its background has detail).
+
+    Circles are tried around the tile's centre (within 6 % of its width and 12 % of its
+    height) that hold the face's centre, with radii from 20 % to 48 % of the tile's height
+    and at least 0.7 face widths. A circle is the picture's rim when on :data:`DISC_SUPPORT`
+    of 72 points along it the grey level changes sharply across it (Sobel, more than about 15
+    levels a pixel; more across than along it; most on the circle itself, not a pixel or two
+    either side), and when the card around it (a band of a quarter of the tile's height) has
+    less than :data:`CARD_DETAIL` of the detail of the picture (mean absolute Laplacian).
+
+    Parameters
+    ----------
+    gray : np.ndarray
+        ``(H, W) uint8`` grey frame.
+    box : array-like
+        ``(4,)`` tile box, xywh frame pixels.
+    face : array-like
+        ``(4,)`` face box, xywh frame pixels.
+    height : int
+        The tile is examined on a copy this high.
+
+    Returns
+    -------
+    tuple of float or None
+        ``(cx, cy, r)`` of the disc in frame pixels, or None.
+    """
+    x, y, w, h = (int(v) for v in box)
+    crop = gray[max(0, y):max(0, y + h), max(0, x):max(0, x + w)]
+    if crop.shape[0] < 16 or crop.shape[1] < 16:
+        return None
+    s = height / crop.shape[0]
+    small = cv2.resize(crop, (max(16, round(crop.shape[1] * s)), height),
+                       interpolation=cv2.INTER_AREA).astype(np.float32)
+    gx = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)
+    sh, sw = small.shape
+    fx = (face[0] + face[2] / 2 - x) * s
+    fy = (face[1] + face[3] / 2 - y) * s
+    fw = face[2] * s
+    theta = np.linspace(0, 2 * np.pi, 72, endpoint=False)
+    cos, sin = np.cos(theta), np.sin(theta)
+    cxs = sw / 2 + np.linspace(-0.06, 0.06, 5) * sw
+    cys = sh / 2 + np.linspace(-0.12, 0.12, 7) * sh
+    rs = np.arange(max(int(0.2 * sh), int(0.7 * fw)), int(0.48 * sh) + 1, dtype=np.float64)
+    if len(rs) == 0:
+        return None
+    cx = cxs[:, None, None, None]
+    cy = cys[None, :, None, None]
+
+    def radial_at(r):
+        px = cx + r * cos
+        py = cy + r * sin
+        ok = (px >= 0) & (px < sw) & (py >= 0) & (py < sh)
+        ix = np.clip(np.round(px), 0, sw - 1).astype(np.int32)
+        iy = np.clip(np.round(py), 0, sh - 1).astype(np.int32)
+        ex, ey = gx[iy, ix], gy[iy, ix]
+        return np.abs(ex * cos + ey * sin), np.abs(-ex * sin + ey * cos), ok
+
+    r = rs[None, None, :, None]
+    radial, along, inside = radial_at(r)
+    peak = (radial >= radial_at(r - 2)[0]) & (radial >= radial_at(r + 2)[0])
+    support = ((radial > 60) & (radial > 2 * along) & peak & inside).mean(axis=3)
+    holds = (fx - cx[..., 0]) ** 2 + (fy - cy[..., 0]) ** 2 < (0.8 * r[..., 0]) ** 2
+    support = np.where(holds, support, 0.0)
+    i, j, k = np.unravel_index(int(np.argmax(support)), support.shape)
+    if support[i, j, k] < DISC_SUPPORT:
+        return None
+    ccx, ccy, rr = cxs[i], cys[j], rs[k]
+    lap = np.abs(cv2.Laplacian(small, cv2.CV_32F))
+    yy, xx = np.mgrid[:sh, :sw]
+    dist = np.hypot(xx - ccx, yy - ccy)
+    pic = lap[dist < 0.85 * rr]
+    card = lap[(dist > 1.15 * rr) & (dist < 1.15 * rr + 0.25 * sh)]
+    if pic.size == 0 or card.size == 0 or card.mean() > CARD_DETAIL * pic.mean():
+        return None
+    return (x + ccx / s, y + ccy / s, rr / s)
+
+
+def tile_state(image: np.ndarray, gray: np.ndarray, box, face=None) -> TileState:
+    """What a tile shows, before (``face`` None) or after its faces were searched.
+
+    Before: CAMERA_OFF for a camera-off card (:func:`plainness`), else NO_FACE (a video, not yet
+    searched). After, with the tile's best face box ``face`` (xywh frame pixels): CAMERA_OFF
+    when the face is on a profile picture (:func:`avatar_disc`), else FACE.
+
+    Parameters
+    ----------
+    image : np.ndarray
+        ``(H, W, 3) uint8`` BGR frame (unused today; the tile's colours may tell more).
+    gray : np.ndarray
+        ``(H, W) uint8`` grey frame.
+    box : array-like
+        ``(4,)`` tile box, xywh frame pixels.
+    face : array-like, optional
+        ``(4,)`` face box, xywh frame pixels.
+    """
+    if face is None:
+        return TileState.CAMERA_OFF if plainness(gray, box).camera_off else TileState.NO_FACE
+    return TileState.FACE if avatar_disc(gray, box, face) is None else TileState.CAMERA_OFF

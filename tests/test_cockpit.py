@@ -358,11 +358,11 @@ def test_selection_timeline_and_rename_follow_the_student_when_tiles_reflow(qtbo
     def feed(t: float, ids: tuple[int, ...], names: tuple[str, ...], emotion: str) -> None:
         probs = np.full((3, 7), 0.02, np.float32)
         probs[:, EMOTIONS.index(emotion)] = 0.88
-        result = FrameResult(
+        result = FrameResult.of_tiles(
             frame_index=int(t), timestamp=1_700_000_000.0 + t, position_s=t, source="test",
             frame_size=(300, 100), tiles=np.array([[i * 100, 0, 100, 100] for i in range(3)]),
-            grid=True, faces=np.array([[i * 100 + 25, 20, 50, 50] for i in range(3)]),
-            probs=probs, smoothed=probs, students=names, student_ids=ids)
+            faces=np.array([[i * 100 + 25, 20, 50, 50] for i in range(3)]),
+            probs=probs, students=names, student_ids=ids)
         win._on_worker_updated(AnalysisUpdate(
             run_id=-1, result=result, preview=np.full((100, 300, 3), 90, np.uint8), scale=1.0,
             analyses_per_s=1.0, latency_s=0.1, dropped=0))

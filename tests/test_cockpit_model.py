@@ -44,12 +44,11 @@ def _result(t: float, codes: list[int], conf: float | None = None) -> FrameResul
                 probs[i, c] = conf
     faces = np.array([[i * 100 + 10, 10, 50, 50] if c >= 0 else [-1] * 4
                       for i, c in enumerate(codes)], np.int32).reshape(n, 4)
-    return FrameResult(
+    return FrameResult.of_tiles(
         frame_index=int(t * 2), timestamp=1_700_000_000.0 + t, position_s=t, source="test",
         frame_size=(100 * n, 100), tiles=np.array([[i * 100, 0, 100, 100] for i in range(n)],
                                                   np.int32).reshape(n, 4),
-        grid=True, faces=faces, probs=probs, smoothed=probs,
-        students=tuple(f"Student {i + 1}" for i in range(n)))
+        faces=faces, probs=probs, students=tuple(f"Student {i + 1}" for i in range(n)))
 
 
 def test_class_mood_is_positive_minus_negative():
@@ -149,7 +148,7 @@ def test_students_keep_their_history_rename_and_alerts_when_tiles_reflow(tmp_pat
         record.add(r)
         rows += result_rows(r)
         alerts += engine.update(r.timestamp, r.class_shares(), r.has_face, list(r.students),
-                                r.student_keys)
+                                r.student_ids)
     _, ada, _ = record.student_timeline(0)
     assert ada.tolist() == [HAPPY] * 4 + [SAD] * 4
     assert record.student_timeline(1)[1].tolist() == [NO_FACE] * 8
@@ -212,8 +211,9 @@ def test_settings_round_trip_and_fallbacks():
 
 def test_badge_kinds_are_distinct():
     result = _result(0, [HAPPY, NO_FACE, SAD, NEUTRAL])
-    result = dataclasses.replace(result, smoothed=result.smoothed.copy())
-    result.smoothed[3] = 1 / 7  # a flat guess
+    smoothed = result.smoothed.copy()
+    smoothed[3] = 1 / 7  # a flat guess
+    result = dataclasses.replace(result, smoothed=smoothed)
     firm, none, off, guess = badges_for(
         result, names={0: "Ada"}, uncertain_below=0.4,
         states=[TileState.FACE, TileState.NO_FACE, TileState.CAMERA_OFF, TileState.FACE])

@@ -19,7 +19,7 @@ def _real_face_crops(faces) -> np.ndarray:
     crops = []
     for img in faces:
         gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-        box = det.detect_in_tile(gray, np.array([0, 0, gray.shape[1], gray.shape[0]]))
+        box = det.best_in_tile(gray, np.array([0, 0, gray.shape[1], gray.shape[0]]))
         assert box[2] > 0
         crops.append(crop_faces(gray, box[None])[0])
     return np.stack(crops)

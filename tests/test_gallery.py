@@ -63,8 +63,9 @@ def test_blank_screen_is_one_tile_without_face():
     frame = np.full((1080, 1920, 3), 30, np.uint8)
     tiles = find_tiles(frame)
     assert len(tiles) == 1
-    faces = FaceDetector().detect(frame[:, :, 0], tiles.boxes)
-    assert faces.tolist() == [[-1, -1, -1, -1]]
+    assert not tiles.grid
+    boxes, scores = FaceDetector().detect_in_region(frame[:, :, 0], tiles.boxes[0])
+    assert boxes.shape == (0, 4) and scores.shape == (0,)
 
 
 def test_find_tiles_rejects_non_bgr():
@@ -83,7 +84,8 @@ def test_row_major_order():
 def test_a_face_in_every_occupied_tile_and_none_in_empty_ones(faces, n, size, empty):
     img, truth = make_gallery(faces, n, size, empty=empty, seed=n + 100)
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-    boxes = FaceDetector().detect(gray, truth.tiles)
+    det = FaceDetector()
+    boxes = np.array([det.best_in_tile(gray, t) for t in truth.tiles])
     has = boxes[:, 2] > 0
     assert has.tolist() == truth.occupied.tolist()
     # every face lies inside its tile and is a plausible size for a webcam face
@@ -104,7 +106,7 @@ def test_the_most_confident_detection_wins_over_a_larger_face_like_object(faces)
     img, truth = make_gallery(faces, 25, (1920, 1080), empty=(7, 18), seed=11)
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     tx, ty, tw, th = truth.tiles[3]
-    fx, fy, fw, fh = FaceDetector().detect_in_tile(gray, truth.tiles[3])
+    fx, fy, fw, fh = FaceDetector().best_in_tile(gray, truth.tiles[3])
     assert fx + fw / 2 < tx + 0.6 * tw  # on her face, not on the shuttle at the tile's right
 
 

@@ -46,7 +46,7 @@ def test_window_shows_badges_students_mood_and_records_csv(qtbot, window, galler
 
     badges = window.preview.badges
     no_face = [b for b in badges if not b.has_face]
-    assert [b.tile_index for b in no_face] == [4]
+    assert [b.row for b in no_face] == [4]
     # the tile without a face is a camera-off card (a name on grey), told apart by the core
     assert no_face[0].text == "camera off" and no_face[0].colour == CAMERA_OFF_COLOUR
     assert NO_FACE_COLOUR not in EMOTION_COLOURS.values()

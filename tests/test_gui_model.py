@@ -131,11 +131,11 @@ def test_palette_is_complete_distinct_and_readable():
 def test_badges_for_a_result():
     probs = np.full((2, 7), np.nan, np.float32)
     probs[0] = [0.02, 0.01, 0.02, 0.82, 0.05, 0.03, 0.05]
-    result = FrameResult(
+    result = FrameResult.of_tiles(
         frame_index=0, timestamp=0.0, position_s=0.0, source="x", frame_size=(200, 100),
-        tiles=np.array([[0, 0, 100, 100], [100, 0, 100, 100]], np.int32), grid=True,
+        tiles=np.array([[0, 0, 100, 100], [100, 0, 100, 100]], np.int32),
         faces=np.array([[10, 10, 50, 50], [-1, -1, -1, -1]], np.int32), probs=probs,
-        smoothed=probs, students=("Student 1", "Student 2"))
+        students=("Student 1", "Student 2"))
     first, second = badges_for(result)
     assert first.text == "happy 82%" and first.colour == EMOTION_COLOURS["happy"]
     assert first.face == (10, 10, 50, 50)

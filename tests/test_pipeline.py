@@ -55,9 +55,9 @@ def test_cold_analysis_and_source_change_reuse_nothing(analyzer_factory, faces):
     analyzer.analyze(_frame(img, 0, 0.0))
     other = analyzer.analyze(_frame(img, 0, 0.1, source="camera:0"))
     assert other.timings["faces_detected"] == 4
-    tiles, grid, boxes, probs, timings = analyzer.analyze_image(img)
-    assert timings["faces_detected"] == 4 and timings["tiles_reused"] == 0
-    assert np.allclose(np.nansum(probs, axis=1), 1.0, atol=1e-5)
+    ff = analyzer.analyze_image(img)
+    assert ff.timings["faces_detected"] == 4 and ff.timings["tiles_reused"] == 0
+    assert len(ff.faces) == 4 and np.allclose(ff.probs.sum(axis=1), 1.0, atol=1e-5)
 
 
 def test_tiles_searched_on_two_threads_give_the_same_faces(analyzer_factory, faces):
@@ -67,8 +67,9 @@ def test_tiles_searched_on_two_threads_give_the_same_faces(analyzer_factory, fac
     two = analyzer_factory(workers=2, names=None)
     for _ in range(3):
         res = two.analyze_image(img)
-        assert np.array_equal(res[2], one[2])
-    assert (res[2][:, 2] > 0).tolist() == truth.occupied.tolist()
+        assert np.array_equal(res.faces, one.faces)
+        assert np.array_equal(res.face_tiles, one.face_tiles)
+    assert sorted(set(res.face_tiles.tolist())) == np.flatnonzero(truth.occupied).tolist()
 
 
 def test_thumbnail_is_the_area_average_of_large_and_small_images():

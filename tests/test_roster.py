@@ -178,9 +178,10 @@ def test_students_keep_their_identity_when_people_join_leave_and_move(app, faces
     shown = [(name_key(s), name_key(n)) for r, t in zip(results, truths)
              for s, n in zip(r.students, t.names)]
     assert sum(s == n for s, n in shown) >= 0.9 * len(shown)  # shown under the names read
-    # the CSV's student column follows the person, the tile column stays the tile index
+    # the CSV's student columns follow the person, the tile column stays the tile index
     rows = result_rows(results[1])
-    assert [r[4] for r in rows] == list(range(len(rows)))
+    assert [r[6] for r in rows] == list(range(len(rows)))
+    assert [r[4] for r in rows] == list(results[1].student_ids)
     assert [r[5] for r in rows] == list(results[1].students)
     assert name_key(rows[0][5]) == "ada" and name_key(rows[-1][5])[:3] == "kof"
 

@@ -19,7 +19,8 @@ from fer_desktop.sources import Frame, SourceError, parse_source
 from fer_desktop.synthetic import make_gallery
 
 EXPECTED_COLUMNS = [
-    "timestamp", "elapsed_s", "frame", "source", "tile", "student", "tile_x", "tile_y", "tile_w",
+    "timestamp", "elapsed_s", "frame", "source", "student_id", "student", "tile", "tile_x",
+    "tile_y", "tile_w",
     "tile_h", "face_x", "face_y", "face_w", "face_h", "emotion", "confidence", "p_angry",
     "p_disgust", "p_fear", "p_happy", "p_sad", "p_surprise", "p_neutral"]
 
@@ -153,7 +154,7 @@ def test_evaluate_prints_json_metrics(model_path, faces, tmp_path, capsys):
     crops = []
     for img in faces:
         gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-        box = det.detect_in_tile(gray, np.array([0, 0, gray.shape[1], gray.shape[0]]))
+        box = det.best_in_tile(gray, np.array([0, 0, gray.shape[1], gray.shape[0]]))
         crops.append(crop_faces(gray, box[None])[0])
     x = np.stack(crops * 5)
     y = np.array([3, 6] * 5)[: len(x)]

@@ -71,7 +71,7 @@ class Alert:
     text : str
         One sentence for the teacher; ``{student}`` stands for the student's name.
     student_id : int or None
-        The student's id (:attr:`FrameResult.student_keys`) for :attr:`AlertKind.FACE_MISSING`.
+        The student's id (:attr:`FrameResult.student_ids`) for :attr:`AlertKind.FACE_MISSING`.
     student : str
         The student's display name when the alert fired ("" for class alerts).
     """

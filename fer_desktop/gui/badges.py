@@ -1,4 +1,6 @@
-"""What the preview writes on each tile: a badge per tile, derived from a :class:`FrameResult`.
+"""What the preview writes on each student: a badge per row of a :class:`FrameResult` (each
+tile's participant, and each other face: a second person in a tile, every face of a room
+camera).
 
 A badge has a kind (:class:`BadgeKind`): a firm expression, an uncertain one (top probability
 below a threshold), no face, or camera off. Each kind reads differently at a glance: its own
@@ -36,36 +38,40 @@ class BadgeKind(enum.Enum):
 
 @dataclass(frozen=True)
 class Badge:
-    """The label of one tile.
+    """The label of one student.
 
     Attributes
     ----------
-    tile_index : int
-        Row of the tile in the result.
+    row : int
+        Row of the student in the result.
     student : str
-        Display name of the student of the tile.
+        Display name of the student.
     emotion : str or None
-        Top smoothed expression; ``None`` when the tile has no face.
+        Top smoothed expression; ``None`` without a face.
     confidence : float
         Probability of ``emotion`` in 0..1; NaN without a face.
-    tile : tuple of int
-        ``(x, y, w, h)`` of the tile in source-frame pixels.
+    box : tuple of int
+        ``(x, y, w, h)`` where the student is, source-frame pixels
+        (:attr:`FrameResult.boxes`: their tile, or their face).
     face : tuple of int or None
         ``(x, y, w, h)`` of the face in source-frame pixels, ``None`` without a face.
     state : TileState
-        What the tile shows.
+        What the student's tile (or place) shows.
     uncertain_below : float
         Confidence below which the expression is only a guess.
+    tile : bool
+        Whether :attr:`box` is a gallery tile (whose name label the anonymous mode covers).
     """
 
-    tile_index: int
+    row: int
     student: str
     emotion: str | None
     confidence: float
-    tile: tuple[int, int, int, int]
+    box: tuple[int, int, int, int]
     face: tuple[int, int, int, int] | None
     state: TileState = TileState.FACE
     uncertain_below: float = UNCERTAIN_BELOW
+    tile: bool = True
 
     @property
     def has_face(self) -> bool:
@@ -129,7 +135,7 @@ class Badge:
         if kind is BadgeKind.CAMERA_OFF:
             return f"{self.student}: camera off"
         if kind is BadgeKind.NO_FACE:
-            return f"{self.student}: no face found in the tile"
+            return f"{self.student}: no face found" + (" in the tile" if self.tile else "")
         sure = "uncertain, maybe" if kind is BadgeKind.UNCERTAIN else "looks"
         return (f"{self.student}: {sure} {self.emotion} "
                 f"({confidence_text(self.confidence)} estimated probability)")
@@ -145,38 +151,39 @@ def confidence_text(confidence: float) -> str:
 def badges_for(result: FrameResult, names: Mapping[int, str] | Sequence[str] | None = None,
                uncertain_below: float = UNCERTAIN_BELOW,
                states: Sequence[TileState] | None = None) -> list[Badge]:
-    """One :class:`Badge` per tile of ``result``, in tile order.
+    """One :class:`Badge` per row of ``result``, in row order.
 
     Parameters
     ----------
     result : FrameResult
     names : mapping or sequence of str, optional
-        Display name per tile index; default ``result.students``.
+        Display name per row; default ``result.students``.
     uncertain_below : float
         Confidence (0..1) below which an expression is shown as uncertain.
     states : sequence of TileState, optional
-        State per tile; default ``result.tile_states`` (the core's face / no face / camera off).
+        State per row; default ``result.states`` (the core's face / no face / camera off).
     """
     if states is None:
-        states = result.tile_states
+        states = result.states
     emotions = result.emotions
     conf = result.confidences
+    tiles = result.row_tiles()
     badges = []
-    for i in range(len(result.tiles)):
-        has = bool(result.faces[i, 2] > 0)
+    for i in range(len(result)):
         state = states[i]
-        has = has and state is TileState.FACE
+        has = bool(result.has_face[i]) and state is TileState.FACE
         if names is None:
             name = result.students[i]
         elif isinstance(names, Mapping):
             name = names.get(i, result.students[i])
         else:
             name = names[i]
+        box = tuple(int(v) for v in result.boxes[i])
         badges.append(Badge(
-            tile_index=i, student=name,
+            row=i, student=name,
             emotion=emotions[i] if has else None,
             confidence=float(conf[i]) if has else float("nan"),
-            tile=tuple(int(v) for v in result.tiles[i]),
-            face=tuple(int(v) for v in result.faces[i]) if has else None,
-            state=state, uncertain_below=uncertain_below))
+            box=box, face=tuple(int(v) for v in result.faces[i]) if has else None,
+            state=state, uncertain_below=uncertain_below,
+            tile=bool(result.tile_index[i] >= 0 and box == tuple(int(v) for v in tiles[i]))))
     return badges

@@ -517,7 +517,7 @@ class QtMainWindow(QMainWindow):
 
     @property
     def selected_student(self) -> int | None:
-        """Id of the selected student (:attr:`FrameResult.student_keys`), or ``None``."""
+        """Id of the selected student (:attr:`FrameResult.student_ids`), or ``None``."""
         return self._selected
 
     def show_notice(self) -> QtPrivacyNotice:
@@ -611,7 +611,7 @@ class QtMainWindow(QMainWindow):
             self.preview.update()
             return
         names = self._display_names(len(badges))
-        badges = [dataclasses.replace(b, student=names[b.tile_index],
+        badges = [dataclasses.replace(b, student=names[b.row],
                                       uncertain_below=self._settings.uncertain_below)
                   for b in badges]
         self.preview.set_badges(badges)
@@ -945,9 +945,9 @@ class QtMainWindow(QMainWindow):
         if self._worker is None or update.run_id != self._worker.run_id:
             return  # a result of a run already replaced
         result = update.result
-        self._shown = (result.student_keys, result.students)
-        self._ids_by_name.update(zip(result.students, result.student_keys))
-        names = self._display_names(len(result.tiles))
+        self._shown = (result.student_ids, result.students)
+        self._ids_by_name.update(zip(result.students, result.student_ids))
+        names = self._display_names(len(result))
         badges = badges_for(result, names, self._settings.uncertain_below)
         if not self.preview.set_update(update, badges):
             return
@@ -959,7 +959,7 @@ class QtMainWindow(QMainWindow):
             self._mark_selected()
         self.mood_chart.add_result(result)
         for alert in self._alerts.update(result.timestamp, result.class_shares(),
-                                         result.has_face, names, result.student_keys):
+                                         result.has_face, names, result.student_ids):
             self._on_alert(alert)
         self._timeline_dirty = self._selected is not None
         self._stats.setText(

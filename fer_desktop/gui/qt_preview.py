@@ -139,7 +139,7 @@ class QtFramePreview(QWidget):
         if self._image is None or not 0 <= tile < len(self._badges):
             return QRectF()
         target = self.image_rect()
-        return _map_box(self._badges[tile].tile, target, self._widget_per_frame_px(target))
+        return _map_box(self._badges[tile].box, target, self._widget_per_frame_px(target))
 
     def tile_at(self, pos: QPointF) -> int | None:
         """Index of the tile under widget position ``pos``, or ``None``."""
@@ -175,8 +175,8 @@ class QtFramePreview(QWidget):
         p.setFont(self._font)
         metrics = QFontMetricsF(self._font)
         for badge in self._badges:
-            tile = _map_box(badge.tile, target, k)
-            if self.cover_names:
+            tile = _map_box(badge.box, target, k)
+            if self.cover_names and badge.tile:
                 self._paint_name_cover(p, badge, tile)
             if not self.show_badges:
                 continue
@@ -188,7 +188,7 @@ class QtFramePreview(QWidget):
                 p.setPen(pen)
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 p.drawRect(_map_box(badge.face, target, k))
-            if badge.tile_index == self._selected:
+            if badge.row == self._selected:
                 pen = QPen(QColor("#FFFFFF"), 3)
                 p.setPen(pen)
                 p.setBrush(Qt.BrushStyle.NoBrush)

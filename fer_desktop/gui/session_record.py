@@ -4,7 +4,7 @@ expression over time and the alerts. Qt-free.
 It holds no image, only the numbers the views and the session folder need: per frame its time,
 class shares and face count; per student and frame the top expression code (see
 :data:`fer_desktop.summary.NO_FACE`) and its confidence. Students are keyed by their persistent
-id (:attr:`fer_desktop.pipeline.FrameResult.student_keys`), so a student's history follows them
+id (:attr:`fer_desktop.pipeline.FrameResult.student_ids`), so a student's history follows them
 when the gallery reflows.
 """
 
@@ -89,7 +89,7 @@ class SessionRecord:
 
     def add(self, result: FrameResult) -> None:
         """Record one analysed frame (its capture time is ``result.timestamp``)."""
-        n = len(result.tiles)
+        n = len(result)
         t = float(result.timestamp)
         self._t.extend([t])
         self._shares.extend(result.class_shares()[None])
@@ -97,7 +97,7 @@ class SessionRecord:
         codes = np.array([NO_FACE if e is None else EMOTIONS.index(e) for e in result.emotions],
                          np.int8)
         self._row_t.extend(np.full(n, t))
-        keys = result.student_keys
+        keys = result.student_ids
         self._row_student.extend(np.asarray(keys, np.int32))
         self.read_names.update(zip(keys, result.students))
         self._row_emotion.extend(codes)

@@ -1,0 +1,160 @@
+"""Follow faces that no tile names from frame to frame: every face of a room camera, a second
+person sharing a participant's camera, a face the gallery's tiles do not cover. Qt-free.
+
+A face found in a frame continues the track it best fits by place and look: its centre within
+about one face size of where the track was last seen (more the longer it has been missed),
+its size within a factor 1.6, and its look (a small colour thumbnail) not too different. Each
+face goes to at most one track, the closest pairs first; a face that fits no track starts a new
+one with a new student id. A track that is missed (a face turned away, someone walking in
+front) keeps its id for ``max_age_s`` seconds and is reported as lost meanwhile, so the student
+stays in the list as "no face" and takes up their track again when their face is found.
+
+This is the greedy association of SORT-like trackers (Bewley et al., ICIP 2016) with the
+appearance gate of DeepSORT (Wojke et al., ICIP 2017) reduced to a colour thumbnail, without a
+motion model: seated students hardly move, and the detector's misses, not motion, are what a
+track must survive. Libraries that offer this (``supervision``'s ByteTrack, ``norfair``,
+``motpy``) bring scipy, matplotlib and, for supervision, PyAV into the app (about 150 MB of a
+bundle that is otherwise about 300 MB) for these hundred lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from fer_desktop.cvutil import thumbnail
+
+THUMB = (8, 8)
+
+
+def face_thumbnails(image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """``(k, 8, 8, 3) float32`` colour thumbnails of the ``(k, 4)`` xywh face boxes of a BGR
+    image (the face's central part, 60 % of its side: hair and background change less than
+    the face itself between frames, and they are what tells two faces apart the least)."""
+    out = np.zeros((len(boxes), THUMB[1], THUMB[0], 3), np.float32)
+    H, W = image.shape[:2]
+    for i, (x, y, w, h) in enumerate(np.asarray(boxes, np.float64).reshape(-1, 4)):
+        x0, y0 = int(max(0, x + 0.2 * w)), int(max(0, y + 0.2 * h))
+        x1, y1 = int(min(W, x + 0.8 * w)), int(min(H, y + 0.8 * h))
+        if x1 > x0 and y1 > y0:
+            out[i] = thumbnail(image[y0:y1, x0:x1], THUMB)
+    return out
+
+
+@dataclass
+class Track:
+    """One followed face.
+
+    Attributes
+    ----------
+    student : int
+        The student id the track was given.
+    box : np.ndarray
+        ``(4,) float64`` last face box, xywh frame pixels.
+    thumb : np.ndarray
+        ``(8, 8, 3) float32`` last look.
+    seen : float
+        When the face was last found, seconds (the source's clock).
+    """
+
+    student: int
+    box: np.ndarray
+    thumb: np.ndarray
+    seen: float
+
+
+class FaceTracker:
+    """Student ids for the faces of successive frames.
+
+    Parameters
+    ----------
+    new_id : callable
+        Returns a new student id (shared with the tiles' :class:`fer_desktop.roster.Roster`,
+        so that ids never clash).
+    max_age_s : float
+        Seconds a missed track keeps its id.
+    max_shift : float
+        Largest move of a face between two frames, in face sizes; it grows by ``drift``
+        face sizes per second the track has been missed (up to 3).
+    drift : float
+        See ``max_shift``.
+    max_look : float
+        Largest mean absolute difference of two faces' thumbnails (grey levels, 0..255).
+    """
+
+    def __init__(self, new_id: Callable[[], int], max_age_s: float = 8.0,
+                 max_shift: float = 1.0, drift: float = 0.25, max_look: float = 45.0):
+        self.new_id = new_id
+        self.max_age_s = float(max_age_s)
+        self.max_shift = float(max_shift)
+        self.drift = float(drift)
+        self.max_look = float(max_look)
+        self.tracks: list[Track] = []
+
+    def reset(self) -> None:
+        """Forget every track (a new source: places mean nothing there)."""
+        self.tracks = []
+
+    def update(self, boxes: np.ndarray, thumbs: np.ndarray, t: float
+               ) -> tuple[np.ndarray, list[Track]]:
+        """Follow one frame's faces.
+
+        Parameters
+        ----------
+        boxes : np.ndarray
+            ``(k, 4)`` xywh face boxes, frame pixels.
+        thumbs : np.ndarray
+            ``(k, 8, 8, 3) float32`` their :func:`face_thumbnails`.
+        t : float
+            Time of the frame, seconds (the source's clock).
+
+        Returns
+        -------
+        ids : np.ndarray
+            ``(k,) int64`` student id of each face.
+        lost : list of Track
+            The tracks missed in this frame that still keep their id, by student id.
+
+        Raises
+        ------
+        ValueError
+            If ``boxes`` and ``thumbs`` differ in length.
+        """
+        boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+        if len(thumbs) != len(boxes):
+            raise ValueError("boxes and thumbs must have the same length")
+        # forget tracks missed for too long; a clock that went back (a new source) forgets all
+        self.tracks = [tr for tr in self.tracks if 0 <= t - tr.seen <= self.max_age_s]
+        ids = np.full(len(boxes), -1, np.int64)
+        if self.tracks and len(boxes):
+            tb = np.array([tr.box for tr in self.tracks])
+            age = np.array([t - tr.seen for tr in self.tracks])
+            size = tb[:, 2:].mean(axis=1)
+            dc = ((boxes[None, :, :2] + boxes[None, :, 2:] / 2)
+                  - (tb[:, None, :2] + tb[:, None, 2:] / 2))
+            shift = np.hypot(dc[..., 0], dc[..., 1]) / size[:, None]
+            ratio = boxes[None, :, 2:].mean(axis=2) / size[:, None]
+            look = np.abs(np.array([tr.thumb for tr in self.tracks])[:, None]
+                          - np.asarray(thumbs, np.float32)[None]).mean(axis=(2, 3, 4))
+            reach = np.minimum(3.0, self.max_shift + self.drift * age)[:, None]
+            ok = (shift <= reach) & (ratio >= 1 / 1.6) & (ratio <= 1.6) & (look <= self.max_look)
+            cost = shift + look / self.max_look
+            used_t: set[int] = set()
+            for k in np.argsort(np.where(ok, cost, np.inf), axis=None, kind="stable"):
+                i, j = divmod(int(k), len(boxes))
+                if not ok[i, j]:
+                    break
+                if i in used_t or ids[j] >= 0:
+                    continue
+                used_t.add(i)
+                ids[j] = self.tracks[i].student
+                tr = self.tracks[i]
+                tr.box, tr.thumb, tr.seen = boxes[j].copy(), np.asarray(thumbs[j], np.float32), t
+        for j in np.flatnonzero(ids < 0):
+            sid = int(self.new_id())
+            ids[j] = sid
+            self.tracks.append(Track(sid, boxes[j].copy(), np.asarray(thumbs[j], np.float32), t))
+        lost = sorted((tr for tr in self.tracks if tr.seen < t), key=lambda tr: tr.student)
+        return ids, lost
