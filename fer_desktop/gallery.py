@@ -89,20 +89,31 @@ def _candidate_colours(img: np.ndarray, k: int) -> list[tuple[int, int, int]]:
 
 
 def _background_masks(img: np.ndarray, gray: np.ndarray, k: int, tolerance: int):
-    """Yield ``(colour, masks)`` for each candidate background: its mask in colour and in the
-    median-filtered grey frame.
+    """Yield ``(colour, tight, masks)`` for each candidate background: its mask in colour and
+    in the median-filtered grey frame, and whether they are the tight ones (below).
 
     Two kinds of mask: a BGR colour (separates a dark-blue sweater from a black background)
     and a grey level of the median-filtered (3x3) grey frame (resists the chroma bleeding and
     ringing of compressed screen-share video, which can bridge a thin gap in colour).
+
+    A candidate within ``tolerance`` of another one is also tried in grey with a tolerance under
+    half their distance: two frequent flat colours a few levels apart may be two things the
+    app draws (Zoom paints its cells, and the bands beside a narrow video in them, 8 levels
+    lighter than the background), which must fall on either side of the mask.
     """
     smooth = cv2.medianBlur(gray, 3)
-    for colour in _candidate_colours(img, k):
+    colours = _candidate_colours(img, k)
+    for colour in colours:
+        near = [max(abs(a - b) for a, b in zip(colour, c)) for c in colours if c != colour]
+        tight = min([tolerance] + [max(2, d // 2 - 1) for d in near])
+        level = int(round(0.114 * colour[0] + 0.587 * colour[1] + 0.299 * colour[2]))
         lo = np.array([max(0, c - tolerance) for c in colour], np.uint8)
         hi = np.array([min(255, c + tolerance) for c in colour], np.uint8)
-        level = int(round(0.114 * colour[0] + 0.587 * colour[1] + 0.299 * colour[2]))
-        yield colour, (cv2.inRange(img, lo, hi),
-                       cv2.inRange(smooth, max(0, level - tolerance), min(255, level + tolerance)))
+        yield colour, False, (
+            cv2.inRange(img, lo, hi),
+            cv2.inRange(smooth, max(0, level - tolerance), min(255, level + tolerance)))
+        if tight < tolerance:  # grey only: compression noise in colour would cut the gaps
+            yield colour, True, (cv2.inRange(smooth, max(0, level - tight), level + tight),)
 
 
 def _group_equal_sizes(boxes: np.ndarray, rel_tol: float = 0.04) -> np.ndarray:
@@ -425,15 +436,17 @@ def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
         return _layout(stats, gray, scale, documents) if len(stats) else (None, 0)
 
     candidates = list(_background_masks(img, gray, n_colours, tolerance))
-    masks = [bg for _, pair in candidates for bg in pair]
+    masks = [bg for _, _, pair in candidates for bg in pair]
     results = (list(thread_pool(workers).map(mask_layout, masks))
                if workers > 1 and len(masks) > 1 else [mask_layout(bg) for bg in masks])
     found = [lay for lay, _ in results]
     best: tuple[tuple[int, int, int], np.ndarray, tuple[int, int, int]] | None = None
-    for k, (colour, pair) in enumerate(candidates):
+    start = 0
+    for colour, tight, pair in candidates:
         # the colour mask is exact on lossless captures, the grey one survives compression:
         # the tiles of the one that finds more, and those of the other that add to them
-        pairs = [(lay, n) for lay, n in results[2 * k:2 * k + len(pair)] if lay is not None]
+        pairs = [(lay, n) for lay, n in results[start:start + len(pair)] if lay is not None]
+        start += len(pair)
         if not pairs:
             continue
         pairs.sort(key=lambda p: len(p[0]), reverse=True)
@@ -449,9 +462,10 @@ def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
             tiles = _add_missing(tiles, other)
         if len(tiles) == 0:
             continue
-        # the most tiles; of as many, those found whole rather than joined from pieces (a
-        # darker background level cuts more tiles and swells the rest), then the larger
-        key = (len(tiles), -joined, int(tiles[:, 2] @ tiles[:, 3]))
+        # the most tiles; of as many, those of the usual tolerance (a tight one takes
+        # compression noise for content), then those found whole rather than joined from pieces
+        # (a darker background level cuts more tiles and swells the rest), then the larger
+        key = (len(tiles), not tight, -joined, int(tiles[:, 2] @ tiles[:, 3]))
         if best is None or key > best[0]:
             best = (key, tiles, colour)
     if best is None:

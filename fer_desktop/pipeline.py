@@ -423,12 +423,16 @@ class Analyzer:
     def _regions(self, gray: np.ndarray, tiles: Tiles) -> tuple[np.ndarray, int]:
         """The frame regions searched outside the tiles, and the smallest face searched there
         (frame pixels): the whole frame without a gallery; with one, its busy parts that no
-        tile covers, for faces at least a tenth of a tile's height."""
+        tile covers, for faces of at least ``fine_face_frac`` of the smallest tile's height
+        (a face outside a gallery of several tiles is a tile the search missed, whose faces
+        are as large as in the others; chat avatars and toolbar icons are smaller)."""
         h, w = gray.shape[:2]
+        det = self.detector
         if not tiles.grid:
-            return np.array([[0, 0, w, h]], np.int32), self.detector.min_face_px
-        min_face = max(self.detector.min_face_px,
-                       int(self.detector.min_face_frac * float(np.median(tiles.boxes[:, 3]))))
+            return np.array([[0, 0, w, h]], np.int32), det.min_face_px
+        min_face = det.min_face_px
+        if len(tiles.boxes) >= 2:
+            min_face = max(min_face, int(det.fine_face_frac * float(tiles.boxes[:, 3].min())))
         return uncovered_regions(gray, tiles.boxes, min_face), min_face
 
     def _free_faces(self, image: np.ndarray, gray: np.ndarray, tiles: Tiles, now: float | None
