@@ -315,14 +315,118 @@ def _is_document(gray: np.ndarray, box: np.ndarray, memo: dict) -> bool:
     return memo[key]
 
 
+def _step_share(small: np.ndarray, axis: int) -> np.ndarray:
+    """Per column (``axis`` 1) or row (0) of a grey image, the share of its pixels where the grey
+    level steps by more than 12 across it: near 1 on the straight boundary between two videos
+    drawn side by side, or on a thin separator between them."""
+    img = small if axis == 1 else small.T
+    h = img.shape[0]
+    m = max(1, h // 50)
+    share = np.zeros(img.shape[1], np.float64)
+    share[1:-1] = (np.abs(img[m:h - m, 2:] - img[m:h - m, :-2]) > 12).mean(axis=0)
+    return share
+
+
+def _equal_cuts(share: np.ndarray, min_len: float) -> list[float]:
+    """Where to cut a block into the most equal parts (2 to 7) at least ``min_len`` long whose
+    every boundary has a line: a step share of at least 0.6 within 4 % of the block's length
+    of where it should be (parts of a grid are equal; apps may give a few percent more to
+    one). The cut positions, pixels; empty when no number of parts fits."""
+    n = len(share)
+    for k in range(7, 1, -1):
+        if n / k < min_len:
+            continue
+        tol = max(2, int(0.04 * n))
+        cuts = []
+        for i in range(1, k):
+            at = round(i * n / k)
+            lo, hi = max(1, at - tol), min(n - 1, at + tol + 1)
+            j = lo + int(np.argmax(share[lo:hi]))
+            if share[j] < 0.6:
+                break
+            cuts.append(float(j))
+        else:
+            return cuts
+    return []
+
+
+def _cut_block(gray: np.ndarray, box: np.ndarray, scale: float) -> np.ndarray | None:
+    """The tiles of a solid block of videos drawn edge to edge (no background between them:
+    BigBlueButton's webcam dock, Nextcloud Talk's grid, a 2x2 Zoom gallery whose one-pixel gaps
+    compression filled): the block cut into equal columns and rows at straight lines
+    (:func:`_equal_cuts`) when that gives two or more tile-shaped cells. A single video is not
+    cut: halves or quarters of it are not tile-shaped, and its content rarely has a straight
+    edge across its whole height exactly where a grid's would be. ``(k, 4)`` xywh frame
+    pixels, or None."""
+    x, y, w, h = (int(v) for v in box)
+    crop = gray[y:y + h, x:x + w]
+    if crop.size == 0:
+        return None
+    s = min(1.0, 640.0 / max(w, h))
+    small = (cv2.resize(crop, (max(1, round(w * s)), max(1, round(h * s))),
+                        interpolation=cv2.INTER_AREA) if s < 1 else crop).astype(np.int16)
+    xs = _equal_cuts(_step_share(small, 1), MIN_TILE_W * scale * s)
+    ys = _equal_cuts(_step_share(small, 0), MIN_TILE_H * scale * s)
+    if not xs and not ys:
+        return None
+    cx = [0.0] + [v / s for v in xs] + [float(w)]
+    cy = [0.0] + [v / s for v in ys] + [float(h)]
+    cells = np.array([(x + round(a), y + round(b), round(c - a), round(d - b))
+                      for b, d in zip(cy, cy[1:]) for a, c in zip(cx, cx[1:])], np.int64)
+    aspect = cells[:, 2] / np.maximum(cells[:, 3], 1)
+    if not ((aspect >= MIN_ASPECT) & (aspect <= MAX_ASPECT)).all():
+        return None
+    return cells
+
+
+def _cut_blocks(stats: np.ndarray, gray: np.ndarray, scale: float, memo: dict) -> np.ndarray:
+    """``stats`` with each solid block of videos (a component filling 85 % of its box, larger
+    than two tiles, touching at most one side of the frame) replaced by its cells
+    (:func:`_cut_block`); ``memo`` keeps the cuts per box across the masks of one frame."""
+    h, w = gray.shape
+    bx, by, bw, bh, area = (stats[:, i] for i in range(5))
+    edges = ((bx <= 1).astype(int) + (by <= 1) + (bx + bw >= w - 1) + (by + bh >= h - 1))
+    solid = ((area >= 0.85 * bw * bh) & (area >= 0.02 * w * h) & (edges <= 1)
+             & ((bw >= 2 * MIN_TILE_W * scale) | (bh >= 2 * MIN_TILE_H * scale)))
+    if not solid.any():
+        return stats
+    out = [stats[~solid]]
+    for row in stats[solid]:
+        key = tuple(int(v) for v in row[:4])
+        if key not in memo:
+            memo[key] = _cut_block(gray, row[:4], scale)
+        cells = memo[key]
+        if cells is None:
+            out.append(row[None])
+        else:
+            out.append(np.column_stack([cells, cells[:, 2] * cells[:, 3]]))
+    return np.concatenate(out)
+
+
 def _layout(stats: np.ndarray, gray: np.ndarray, scale: float,
-            documents: dict | None = None) -> tuple[np.ndarray, int]:
+            memo: dict | None = None, cut: bool = False) -> tuple[np.ndarray, int]:
     """The tiles among the components ``stats`` (rows ``x, y, w, h, area``) of one background
     mask: the largest group of equal tile-shaped components, merged tiles cut apart, cut tiles
     joined, and the speaker tile that goes with a strip: ``(k, 4)`` xywh, possibly empty, and
-    how many of them were joined from pieces. ``documents`` memoises which boxes are shared
-    documents across the masks of one frame."""
-    documents = {} if documents is None else documents
+    how many of them were joined from pieces. With ``cut``, when that gives fewer than two
+    tiles, solid blocks of videos drawn edge to edge are cut into their cells
+    (:func:`_cut_blocks`) and the layout of the cells is taken when it has more tiles (all of
+    them count as joined). ``memo`` keeps, across the masks of
+    one frame, which boxes are shared documents and how blocks are cut."""
+    memo = {} if memo is None else memo
+    tiles, joined = _group_layout(stats, gray, scale, memo.setdefault("documents", {}))
+    if cut and len(tiles) < 2:
+        cells = _cut_blocks(stats, gray, scale, memo.setdefault("blocks", {}))
+        if len(cells) != len(stats):
+            alt, _ = _group_layout(cells, gray, scale, memo["documents"])
+            if len(alt) > len(tiles):
+                return alt, len(alt)  # all put together from cuts, none found whole
+    return tiles, joined
+
+
+def _group_layout(stats: np.ndarray, gray: np.ndarray, scale: float,
+                  documents: dict) -> tuple[np.ndarray, int]:
+    """:func:`_layout` without the cutting of blocks."""
     h, w = gray.shape
     bw, bh, area = stats[:, 2], stats[:, 3], stats[:, 4]
     aspect = bw / np.maximum(bh, 1)
@@ -383,6 +487,41 @@ def _component_stats(fg: np.ndarray) -> np.ndarray:
     return stats
 
 
+def _best_background(candidates: list, results: list):
+    """The candidate background whose masks give the best layout: ``(key, tiles, colour)``,
+    or None when no mask gives a tile. ``results`` holds ``(layout or None, joined)`` per mask,
+    in the order of the candidates' masks."""
+    best = None
+    start = 0
+    for colour, tight, pair in candidates:
+        # the colour mask is exact on lossless captures, the grey one survives compression:
+        # the tiles of the one that finds more, and those of the other that add to them
+        pairs = [(lay, n) for lay, n in results[start:start + len(pair)] if lay is not None]
+        start += len(pair)
+        if not pairs:
+            continue
+        pairs.sort(key=lambda p: len(p[0]), reverse=True)
+        layouts = [lay for lay, _ in pairs]
+        if (len(layouts) == 2 and len(layouts[0]) == len(layouts[1])
+                and all(_overlaps(b, layouts[1]) for b in layouts[0])
+                and int(layouts[1][:, 2] @ layouts[1][:, 3])
+                < int(layouts[0][:, 2] @ layouts[0][:, 3])):
+            pairs.reverse()  # the same tiles: the tighter boxes (compression swells colour's)
+            layouts.reverse()
+        tiles, joined = pairs[0]
+        for other in layouts[1:]:
+            tiles = _add_missing(tiles, other)
+        if len(tiles) == 0:
+            continue
+        # the most tiles; of as many, those of the usual tolerance (a tight one takes
+        # compression noise for content), then those found whole rather than joined from pieces
+        # (a darker background level cuts more tiles and swells the rest), then the larger
+        key = (len(tiles), not tight, -joined, int(tiles[:, 2] @ tiles[:, 3]))
+        if best is None or key > best[0]:
+            best = (key, tiles, colour)
+    return best
+
+
 def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
                n_colours: int = 3, workers: int = 2) -> Tiles:
     """Find the gallery tiles of a BGR frame.
@@ -428,51 +567,31 @@ def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
                                                 interpolation=cv2.INTER_LINEAR)
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     kernel = np.ones((3, 3), np.uint8)
-    documents: dict = {}
+    memo: dict = {}
 
-    def mask_layout(bg: np.ndarray) -> tuple[np.ndarray | None, int]:
-        fg = cv2.morphologyEx(cv2.bitwise_not(bg), cv2.MORPH_OPEN, kernel)
-        stats = _component_stats(fg)
-        return _layout(stats, gray, scale, documents) if len(stats) else (None, 0)
+    def mask_stats(bg: np.ndarray) -> np.ndarray:
+        return _component_stats(cv2.morphologyEx(cv2.bitwise_not(bg), cv2.MORPH_OPEN, kernel))
+
+    def run(fn, items: list) -> list:
+        return (list(thread_pool(workers).map(fn, items)) if workers > 1 and len(items) > 1
+                else [fn(i) for i in items])
 
     candidates = list(_background_masks(img, gray, n_colours, tolerance))
-    masks = [bg for _, _, pair in candidates for bg in pair]
-    results = (list(thread_pool(workers).map(mask_layout, masks))
-               if workers > 1 and len(masks) > 1 else [mask_layout(bg) for bg in masks])
-    found = [lay for lay, _ in results]
-    best: tuple[tuple[int, int, int], np.ndarray, tuple[int, int, int]] | None = None
-    start = 0
-    for colour, tight, pair in candidates:
-        # the colour mask is exact on lossless captures, the grey one survives compression:
-        # the tiles of the one that finds more, and those of the other that add to them
-        pairs = [(lay, n) for lay, n in results[start:start + len(pair)] if lay is not None]
-        start += len(pair)
-        if not pairs:
-            continue
-        pairs.sort(key=lambda p: len(p[0]), reverse=True)
-        layouts = [lay for lay, _ in pairs]
-        if (len(layouts) == 2 and len(layouts[0]) == len(layouts[1])
-                and all(_overlaps(b, layouts[1]) for b in layouts[0])
-                and int(layouts[1][:, 2] @ layouts[1][:, 3])
-                < int(layouts[0][:, 2] @ layouts[0][:, 3])):
-            pairs.reverse()  # the same tiles: the tighter boxes (compression swells colour's)
-            layouts.reverse()
-        tiles, joined = pairs[0]
-        for other in layouts[1:]:
-            tiles = _add_missing(tiles, other)
-        if len(tiles) == 0:
-            continue
-        # the most tiles; of as many, those of the usual tolerance (a tight one takes
-        # compression noise for content), then those found whole rather than joined from pieces
-        # (a darker background level cuts more tiles and swells the rest), then the larger
-        key = (len(tiles), not tight, -joined, int(tiles[:, 2] @ tiles[:, 3]))
-        if best is None or key > best[0]:
-            best = (key, tiles, colour)
+    stats = run(mask_stats, [bg for _, _, pair in candidates for bg in pair])
+    results = run(lambda st: _layout(st, gray, scale, memo) if len(st) else (None, 0), stats)
+    best = _best_background(candidates, results)
+    if best is None or len(best[1]) < 2:
+        # no gallery of tiles apart: maybe one of videos drawn edge to edge
+        cut = run(lambda st: _layout(st, gray, scale, memo, cut=True) if len(st) else (None, 0),
+                  stats)
+        alt = _best_background(candidates, cut)
+        if alt is not None and (best is None or len(alt[1]) > len(best[1])):
+            best, results = alt, cut
     if best is None:
         return Tiles(np.array([[0, 0, w0, h0]], np.int32), grid=False)
     # tiles that the winning background lost and another candidate's masks found
     tiles = best[1]
-    for lay in found:
+    for lay, _ in results:
         if lay is not None:
             tiles = _add_missing(tiles, lay)
     boxes = tiles.astype(np.float64)
