@@ -487,6 +487,74 @@ def _component_stats(fg: np.ndarray) -> np.ndarray:
     return stats
 
 
+def _differs(gray: np.ndarray, box, level: float, share: float) -> bool:
+    """Whether at least ``share`` of the pixels of ``box`` (xywh; every 4th of a large box) are
+    more than 3 grey levels from ``level``."""
+    x, y, w, h = (int(v) for v in box)
+    k = 4 if min(w, h) >= 16 else 1
+    patch = gray[max(0, y):max(0, y + h):k, max(0, x):max(0, x + w):k]
+    return bool(patch.size) and float((np.abs(patch.astype(np.int16) - level) > 3).mean()) >= share
+
+
+def _complete_rows(tiles: np.ndarray, gray: np.ndarray) -> np.ndarray:
+    """``tiles`` with the cells their rows are missing: in each row of the grid (tiles of the
+    group's size), the places one or more pitches left or right of its tiles, within the
+    columns the whole grid spans (or one column beyond, where background lies beyond it), where
+    the picture is not the background (at least 60 % of a cell's pixels more than 3 grey levels
+    from the median grey level in the middle of the gaps beside the grid's tiles; nothing is
+    added to a grid with gaps under 2 pixels). A cell the search lost (an
+    active-speaker border drawn into the gap joins it to its neighbours; a camera-off card or
+    the bands beside a narrow video a few levels off the background) is put back; an empty
+    place beside a short last row is background and stays empty."""
+    if len(tiles) < 2:
+        return tiles
+    tw, th = float(np.median(tiles[:, 2])), float(np.median(tiles[:, 3]))
+    same = ((np.abs(tiles[:, 2] - tw) <= max(3, 0.04 * tw))
+            & (np.abs(tiles[:, 3] - th) <= max(3, 0.04 * th)))
+    grid = tiles[same]
+    if len(grid) < 2:
+        return tiles
+    gx, _ = _gaps(grid)
+    if gx < 2:
+        return tiles
+    pitch = tw + gx
+    x0, x1 = grid[:, 0].min(), (grid[:, 0] + grid[:, 2]).max()
+    H, W = gray.shape
+    # the background where it matters: in the gaps beside the tiles
+    gap = []
+    for x, y, w, h in grid:
+        for cx in (x - int(np.ceil(gx / 2)), x + w + int(gx // 2)):
+            if 0 <= cx < W:
+                gap.append(gray[max(0, y):min(H, y + h):4, cx])
+    if not gap:
+        return tiles
+    level = float(np.median(np.concatenate(gap)))
+    out = [tiles]
+    added = np.zeros((0, 4), np.int64)
+    for y in np.unique(grid[:, 1]):
+        row = grid[np.abs(grid[:, 1] - y) <= 0.25 * th]
+        if row[0, 1] != y and np.abs(row[:, 1] - y).min() > 0:
+            continue  # the row was done at its first y
+        ref = int(row[0, 0])
+        ks = range(int(np.floor((x0 - ref) / pitch)) - 1, int(np.ceil((x1 - ref) / pitch)) + 2)
+        for k in ks:
+            cx = int(round(ref + k * pitch))
+            cell = np.array([cx, int(np.median(row[:, 1])), int(round(tw)), int(round(th))])
+            if (cx < 0 or cx + tw > W or cell[1] < 0 or cell[1] + th > H
+                    or _overlaps(cell, tiles) or _overlaps(cell, added)):
+                continue
+            if not _differs(gray, cell, level, 0.6):
+                continue
+            # a column beyond the grid's span needs the background beyond it, as a grid's edge
+            if cx < x0 - 0.1 * tw or cx + tw > x1 + 0.1 * tw:
+                side = cx - int(np.ceil(gx / 2)) if cx < x0 else cx + int(round(tw)) + int(gx // 2)
+                if not 0 <= side < W or _differs(gray, (side, cell[1], 1, cell[3]), level, 0.2):
+                    continue
+            added = np.concatenate([added, cell[None]])
+    out.append(added)
+    return np.concatenate(out)
+
+
 def _best_background(candidates: list, results: list):
     """The candidate background whose masks give the best layout: ``(key, tiles, colour)``,
     or None when no mask gives a tile. ``results`` holds ``(layout or None, joined)`` per mask,
@@ -589,11 +657,13 @@ def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
             best, results = alt, cut
     if best is None:
         return Tiles(np.array([[0, 0, w0, h0]], np.int32), grid=False)
-    # tiles that the winning background lost and another candidate's masks found
+    # tiles that the winning background lost and another candidate's masks found, and the
+    # cells still missing from the grid's rows
     tiles = best[1]
     for lay, _ in results:
         if lay is not None:
             tiles = _add_missing(tiles, lay)
+    tiles = _complete_rows(tiles, gray)
     boxes = tiles.astype(np.float64)
     if scale != 1.0:
         boxes = boxes / scale
