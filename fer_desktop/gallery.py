@@ -380,27 +380,24 @@ def _cut_block(gray: np.ndarray, box: np.ndarray, scale: float) -> np.ndarray | 
 
 
 def _cut_blocks(stats: np.ndarray, gray: np.ndarray, scale: float, memo: dict) -> np.ndarray:
-    """``stats`` with each solid block of videos (a component filling 85 % of its box, larger
-    than two tiles, touching at most one side of the frame) replaced by its cells
-    (:func:`_cut_block`); ``memo`` keeps the cuts per box across the masks of one frame."""
+    """The cells of the solid block of videos among the components ``stats`` that cuts into
+    the most (:func:`_cut_block`; a block fills 85 % of its box, is larger than two tiles and
+    touches at most one side of the frame): ``(k, 4)`` xywh, possibly empty. ``memo`` keeps the
+    cuts per box across the masks of one frame."""
     h, w = gray.shape
     bx, by, bw, bh, area = (stats[:, i] for i in range(5))
     edges = ((bx <= 1).astype(int) + (by <= 1) + (bx + bw >= w - 1) + (by + bh >= h - 1))
     solid = ((area >= 0.85 * bw * bh) & (area >= 0.02 * w * h) & (edges <= 1)
              & ((bw >= 2 * MIN_TILE_W * scale) | (bh >= 2 * MIN_TILE_H * scale)))
-    if not solid.any():
-        return stats
-    out = [stats[~solid]]
+    best = np.zeros((0, 4), np.int64)
     for row in stats[solid]:
         key = tuple(int(v) for v in row[:4])
         if key not in memo:
             memo[key] = _cut_block(gray, row[:4], scale)
         cells = memo[key]
-        if cells is None:
-            out.append(row[None])
-        else:
-            out.append(np.column_stack([cells, cells[:, 2] * cells[:, 3]]))
-    return np.concatenate(out)
+        if cells is not None and len(cells) > len(best):
+            best = cells
+    return best
 
 
 def _layout(stats: np.ndarray, gray: np.ndarray, scale: float,
@@ -409,18 +406,15 @@ def _layout(stats: np.ndarray, gray: np.ndarray, scale: float,
     mask: the largest group of equal tile-shaped components, merged tiles cut apart, cut tiles
     joined, and the speaker tile that goes with a strip: ``(k, 4)`` xywh, possibly empty, and
     how many of them were joined from pieces. With ``cut``, when that gives fewer than two
-    tiles, solid blocks of videos drawn edge to edge are cut into their cells
-    (:func:`_cut_blocks`) and the layout of the cells is taken when it has more tiles (all of
-    them count as joined). ``memo`` keeps, across the masks of
+    tiles, a solid block of videos drawn edge to edge is cut into its cells
+    (:func:`_cut_blocks`), which are taken when they are more (all of them count as joined). ``memo`` keeps, across the masks of
     one frame, which boxes are shared documents and how blocks are cut."""
     memo = {} if memo is None else memo
     tiles, joined = _group_layout(stats, gray, scale, memo.setdefault("documents", {}))
     if cut and len(tiles) < 2:
         cells = _cut_blocks(stats, gray, scale, memo.setdefault("blocks", {}))
-        if len(cells) != len(stats):
-            alt, _ = _group_layout(cells, gray, scale, memo["documents"])
-            if len(alt) > len(tiles):
-                return alt, len(alt)  # all put together from cuts, none found whole
+        if len(cells) > len(tiles):
+            return cells, len(cells)  # all put together from cuts, none found whole
     return tiles, joined
 
 
