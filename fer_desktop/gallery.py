@@ -499,7 +499,9 @@ def _complete_rows(tiles: np.ndarray, gray: np.ndarray) -> np.ndarray:
     added to a grid with gaps under 2 pixels). A cell the search lost (an
     active-speaker border drawn into the gap joins it to its neighbours; a camera-off card or
     the bands beside a narrow video a few levels off the background) is put back; an empty
-    place beside a short last row is background and stays empty."""
+    place beside a short last row is background and stays empty. A row lost above or below
+    the grid is put back too where its cells are framed by background gaps like the others
+    (above, below towards the grid, and on both sides)."""
     if len(tiles) < 2:
         return tiles
     tw, th = float(np.median(tiles[:, 2])), float(np.median(tiles[:, 3]))
@@ -545,6 +547,24 @@ def _complete_rows(tiles: np.ndarray, gray: np.ndarray) -> np.ndarray:
                 if not 0 <= side < W or _differs(gray, (side, cell[1], 1, cell[3]), level, 0.2):
                     continue
             added = np.concatenate([added, cell[None]])
+    # a row lost above or below the grid (joined to a title bar above it, or to a toolbar):
+    # cells under those of the next row, framed by background gaps, with a picture in them
+    gy = _gaps(grid)[1]
+    if gy >= 2:
+        every = np.concatenate([grid, added])
+        for edge, dy in ((every[:, 1].min(), -(th + gy)), (every[:, 1].max(), th + gy)):
+            row = every[np.abs(every[:, 1] - edge) <= 0.25 * th]
+            for x, y, w, h in row:
+                cell = np.array([x, int(round(y + dy)), w, h])
+                gap_y = (y - int(np.ceil(gy / 2))) if dy < 0 else (y + h + int(gy // 2))
+                if (cell[1] < 0 or cell[1] + h > H or _overlaps(cell, tiles)
+                        or _overlaps(cell, added) or not _differs(gray, cell, level, 0.6)
+                        or _differs(gray, (x, gap_y, w, 1), level, 0.3)):
+                    continue
+                sides = [(c, cell[1], 1, h) for c in (x - int(np.ceil(gx / 2)), x + w + int(gx // 2))
+                         if 0 <= c < W]
+                if sides and not any(_differs(gray, b, level, 0.3) for b in sides):
+                    added = np.concatenate([added, cell[None]])
     out.append(added)
     return np.concatenate(out)
 
