@@ -4,8 +4,12 @@ Zoom, Meet and Teams draw each participant's name in white at the bottom left of
 :func:`label_strip` cuts that strip out of a tile, :func:`text_crop` finds the white text in it,
 and :class:`NameReader` reads it with a text recogniser that runs offline on the CPU and ships its
 models inside its wheel (`rapidocr <https://pypi.org/project/rapidocr/>`_ on onnxruntime; only the
-recognition model runs, on the text crop, about 30 ms a label on one core). Readings are cached per
-tile and redone only when the tile moves or its label changes.
+recognition model runs, on the text crops). The labels of a frame that need reading go to the
+recogniser as one call, which runs them in batches of 16 crops of similar width on two threads,
+each crop only as wide as its text (rapidocr pads every crop to 320 pixels at 48 high by default:
+on 723 labels of the generated corpus, 11.1 ms a label; at its own width, 4.1 ms, and 598 read
+exactly instead of 590). Readings are cached per tile and redone only when the tile moves or its
+label changes.
 
 The OCR package is imported on first use (or in a background thread, see ``background``), so the
 app starts as fast as without it; when it is missing or fails, names are simply not read (one log
@@ -21,7 +25,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from fer_desktop.cvutil import cv2, thumbnail
+from fer_desktop.cvutil import cv2, thread_pool, thumbnail
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +35,10 @@ LABEL_HEIGHT: float = 0.16
 LABEL_WIDTH: float = 2 / 3
 LABEL_MIN_PX: int = 14
 
-#: A recogniser: ``(h, w, 3) uint8`` BGR text crop -> ``(text, score 0..1)``.
-Recognizer = Callable[[np.ndarray], tuple[str, float]]
+#: A recogniser: a list of ``(h, w, 3) uint8`` BGR text crops -> one ``(text, score 0..1)`` each.
+Recognizer = Callable[[list[np.ndarray]], list[tuple[str, float]]]
+#: Crops the recogniser runs through its network at once.
+BATCH = 16
 
 
 def label_strip(image: np.ndarray, tile) -> np.ndarray:
@@ -99,9 +105,12 @@ def _mask_thumb(strip: np.ndarray) -> np.ndarray:
     return thumbnail(text_mask(strip).astype(np.float32), (48, 8))
 
 
-def rapidocr_recognizer() -> Recognizer:
-    """A :data:`Recognizer` on rapidocr's recognition model (single thread, no detection, no
-    download: the models are inside the wheel).
+def rapidocr_recognizer(workers: int = 2) -> Recognizer:
+    """A :data:`Recognizer` on rapidocr's recognition model (no detection, no download: the
+    models are inside the wheel). The crops of one call run through the network :data:`BATCH`
+    at a time (rapidocr's ``TextRecognizer`` sorts them by width and pads each batch to its
+    widest, not to 320 pixels), split over ``workers`` threads of one onnxruntime thread each;
+    where that recogniser is not exposed, one crop at a time.
 
     Raises
     ------
@@ -112,14 +121,40 @@ def rapidocr_recognizer() -> Recognizer:
 
     engine = RapidOCR(params={
         "Global.log_level": "error", "Global.use_det": False, "Global.use_cls": False,
+        "Rec.rec_batch_num": BATCH, "Rec.rec_img_shape": [3, 48, 64],
         "EngineConfig.onnxruntime.intra_op_num_threads": 1,
         "EngineConfig.onnxruntime.inter_op_num_threads": 1})
 
-    def recognize(crop: np.ndarray) -> tuple[str, float]:
+    def one(crop: np.ndarray) -> tuple[str, float]:
         out = engine(np.ascontiguousarray(crop), use_det=False, use_cls=False, use_rec=True)
         if not out.txts:
             return "", 0.0
         return str(out.txts[0]), float(out.scores[0])
+
+    one(np.full((32, 96, 3), 255, np.uint8))  # loads the recognition model
+    rec = getattr(engine, "text_rec", None)
+    if rec is None:
+        return lambda crops: [one(c) for c in crops]
+    from rapidocr.ch_ppocr_rec import TextRecInput
+
+    def run(crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        if not crops:
+            return []
+        out = rec(TextRecInput(img=[np.ascontiguousarray(c) for c in crops]))
+        return [(str(t), float(s)) for t, s in zip(out.txts, out.scores)]
+
+    def recognize(crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        if workers < 2 or len(crops) < 4:
+            return run(crops)
+        # by width, dealt in turn: each thread gets crops of every width
+        order = np.argsort([c.shape[1] / c.shape[0] for c in crops], kind="stable")
+        parts = [[int(i) for i in order[k::workers]] for k in range(workers)]
+        found = list(thread_pool(workers).map(lambda p: run([crops[i] for i in p]), parts))
+        out: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+        for part, res in zip(parts, found):
+            for i, r in zip(part, res):
+                out[i] = r
+        return out
 
     return recognize
 
@@ -130,7 +165,8 @@ class NameReader:
     Parameters
     ----------
     recognizer : callable, optional
-        ``crop -> (text, score)``; default :func:`rapidocr_recognizer`, made on first use.
+        ``crops -> [(text, score), ...]`` (:data:`Recognizer`); default
+        :func:`rapidocr_recognizer`, made on first use.
     background : bool
         Make the recogniser in a background thread on first use (no reading until it is ready)
         instead of in the calling thread.
@@ -186,6 +222,18 @@ class NameReader:
         """Forget the cached readings."""
         self._cache.clear()
 
+    def _recognise(self, crops: list[np.ndarray]) -> list[str | None] | None:
+        """Names in text crops, one recogniser call; None when the recogniser failed (it is
+        then dropped, with one log message)."""
+        try:
+            out = self._recognize(crops)
+        except Exception as exc:  # a broken recogniser must not stop the analysis
+            log.warning("name reading failed (%s); students are numbered instead", exc)
+            self._recognize, self._failed = None, True
+            return None
+        self.reads += len(crops)
+        return [clean_name(text) if score >= self.min_score else None for text, score in out]
+
     def read(self, image: np.ndarray, tile) -> str | None:
         """The name in the label of ``tile`` (xywh) of a BGR ``image``, uncached; ``None`` when
         there is no label, it cannot be read, or no recogniser is ready."""
@@ -194,39 +242,40 @@ class NameReader:
         crop = text_crop(label_strip(image, tile))
         if crop is None:
             return None
-        try:
-            text, score = self._recognize(crop)
-        except Exception as exc:  # a broken recogniser must not stop the analysis
-            log.warning("name reading failed (%s); students are numbered instead", exc)
-            self._recognize, self._failed = None, True
-            return None
-        self.reads += 1
-        return clean_name(text) if score >= self.min_score else None
+        names = self._recognise([crop])
+        return names[0] if names else None
 
     def read_tiles(self, image: np.ndarray, tiles: np.ndarray | Sequence) -> tuple[str | None, ...]:
         """Names of ``(n, 4)`` xywh ``tiles``, reusing the reading of a tile at the same place
-        whose label looks the same; tiles beyond ``max_reads`` fresh readings get ``None``."""
-        names: list[str | None] = []
+        whose label looks the same; the labels to read go to the recogniser in one call, at
+        most ``max_reads`` of them (the others get ``None`` and wait for a later call)."""
+        names: list[str | None] = [None] * len(tiles)
         fresh: dict[tuple, tuple[np.ndarray, str | None]] = {}
         ready = self.load(wait=not self.background)
         budget = self.max_reads if self.max_reads is not None else len(tiles)
-        for tile in tiles:
+        todo: list[tuple[int, tuple, np.ndarray, np.ndarray]] = []
+        for i, tile in enumerate(tiles):
             key = tuple(int(v) for v in tile)
-            thumb = _mask_thumb(label_strip(image, tile))
+            strip = label_strip(image, tile)
+            thumb = _mask_thumb(strip)
             old = self._cache.get(key)
             if old is not None and float(np.abs(thumb - old[0]).mean()) <= self.change:
-                names.append(old[1])
+                names[i] = old[1]
                 fresh[key] = old
                 continue
             if not ready or budget <= 0:
-                names.append(None)
                 continue
             budget -= 1
-            name = self.read(image, tile)
-            names.append(name)
-            if self._failed:
-                ready = False
+            crop = text_crop(strip)
+            if crop is None:
+                fresh[key] = (thumb, None)
                 continue
-            fresh[key] = (thumb, name)
+            todo.append((i, key, thumb, crop))
+        if todo:
+            read = self._recognise([crop for _, _, _, crop in todo])
+            if read is not None:
+                for (i, key, thumb, _), name in zip(todo, read):
+                    names[i] = name
+                    fresh[key] = (thumb, name)
         self._cache = fresh
         return tuple(names)

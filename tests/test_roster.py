@@ -129,7 +129,7 @@ def test_missing_ocr_falls_back_to_numbered_students(monkeypatch, caplog, faces,
 
 
 def test_a_failing_recognizer_stops_reading_without_crashing(faces):
-    def recognize(crop):
+    def recognize(crops):
         raise RuntimeError("onnxruntime exploded")
 
     img, truth = meetings.render(meetings.MeetingSpec(n_tiles=3), faces)
