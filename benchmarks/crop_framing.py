@@ -18,12 +18,11 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from fer_desktop.cvutil import cv2  # noqa: E402
-from fer_desktop.emotions import EmotionModel  # noqa: E402
-from fer_desktop.evaluate import load_split  # noqa: E402
-from fer_desktop.faces import FaceDetector, crop_faces  # noqa: E402
+from fer_desktop.cvutil import cv2
+from fer_desktop.emotions import EmotionModel
+from fer_desktop.evaluate import load_split
+from fer_desktop.faces import FaceDetector, crop_faces
 
 
 def embed(face: np.ndarray, scale: int = 4, pad: float = 0.6) -> tuple[np.ndarray, np.ndarray]:

@@ -1,5 +1,5 @@
 """Tile precision and recall of ``find_tiles`` on the generated meeting corpus
-(:mod:`fer_desktop.meetings`): Zoom, Meet and Teams, dark and light, galleries of 1..49 tiles,
+(:mod:`testing.meetings`): Zoom, Meet and Teams, dark and light, galleries of 1..49 tiles,
 speaker views, shared screens, side panels, active-speaker borders, camera-off tiles, 720p to 4K,
 high-DPI scales, a third JPEG-compressed.
 
@@ -23,14 +23,13 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from fer_desktop.cvutil import cv2  # noqa: E402
-from fer_desktop.gallery import find_tiles  # noqa: E402
-from fer_desktop.meetings import (  # noqa: E402
+from fer_desktop.cvutil import cv2
+from fer_desktop.gallery import find_tiles
+from testing.meetings import (
     App, MeetingSpec, View, corpus, iou, render, tile_matches)
-from fer_desktop.synthetic import sample_faces  # noqa: E402
-from fer_desktop.tiles import camera_off_mask  # noqa: E402
+from testing.synthetic import sample_faces
+from fer_desktop.tiles import camera_off_mask
 
 
 def dense_low_res(faces, min_iou: float) -> dict:

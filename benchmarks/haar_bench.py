@@ -26,12 +26,11 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from fer_desktop.cvutil import cv2  # noqa: E402
-from fer_desktop.emotions import EmotionModel  # noqa: E402
-from fer_desktop.evaluate import load_split  # noqa: E402
-from fer_desktop.faces import NO_FACE, FaceDetector, crop_faces, to_frame  # noqa: E402
+from fer_desktop.cvutil import cv2
+from fer_desktop.emotions import EmotionModel
+from fer_desktop.evaluate import load_split
+from fer_desktop.faces import NO_FACE, FaceDetector, crop_faces, to_frame
 
 #: (tile height in pixels, face side as a fraction of it)
 TILES = ((135, 0.3), (135, 0.45), (300, 0.3), (540, 0.4))

@@ -30,11 +30,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from fer_desktop.emotions import EmotionModel  # noqa: E402
-from fer_desktop.evaluate import load_split  # noqa: E402
+from fer_desktop.emotions import EmotionModel
+from fer_desktop.evaluate import load_split
 
 BATCHES = (1, 25, 49)
 

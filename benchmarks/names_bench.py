@@ -2,7 +2,7 @@
 
     uv run --group dev python benchmarks/names_bench.py [--n 240]
 
-Reads every true tile's label of :func:`fer_desktop.meetings.corpus` with
+Reads every true tile's label of :func:`testing.meetings.corpus` with
 :class:`fer_desktop.names.NameReader` (a screenshot's labels in one call, as the app reads them)
 and prints the exact and the loose accuracy (names compared with
 :func:`fer_desktop.roster.name_key`), per app, and the time per label.
@@ -14,10 +14,10 @@ import argparse
 import time
 from collections import defaultdict
 
-from fer_desktop import meetings
+from testing import meetings
 from fer_desktop.names import NameReader
 from fer_desktop.roster import name_key
-from fer_desktop.synthetic import sample_faces
+from testing.synthetic import sample_faces
 
 
 def main() -> None:

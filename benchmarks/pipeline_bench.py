@@ -4,7 +4,7 @@ analysis time on gallery screenshots of 4, 9, 25 and 49 tiles.
     uv run --group dev python benchmarks/pipeline_bench.py [--data ../shared/data/fer2013_train_val.npz]
 
 Prints a Markdown table (pasted into the README) and writes ``benchmarks/results/pipeline.json``.
-Galleries are synthetic Zoom-like screenshots of real faces (fer_desktop.synthetic); each size is
+Galleries are synthetic Zoom-like screenshots of real faces (testing.synthetic); each size is
 analysed ``--repeats`` times after one warm-up, and the median is reported, per step.
 """
 
@@ -22,12 +22,11 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from fer_desktop.emotions import EmotionModel  # noqa: E402
-from fer_desktop.evaluate import evaluate  # noqa: E402
-from fer_desktop.pipeline import Analyzer  # noqa: E402
-from fer_desktop.synthetic import make_gallery, sample_faces  # noqa: E402
+from fer_desktop.emotions import EmotionModel
+from fer_desktop.evaluate import evaluate
+from fer_desktop.pipeline import Analyzer
+from testing.synthetic import make_gallery, sample_faces
 
 
 def bench_frames(analyzer: Analyzer, sizes, tiles, repeats: int) -> list[dict]:

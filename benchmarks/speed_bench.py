@@ -17,7 +17,7 @@ tensorflow, opencv-python-headless, pandas, requests, pillow, tqdm, setuptools<8
 * CPU: process CPU seconds per wall second while a 25-tile 1080p stream is analysed twice a
   second in real time for ``--cpu-s`` seconds (the analysis, not the window's painting).
 
-Frames: synthetic Zoom galleries (fer_desktop.meetings) of real sample faces, a fifth of the
+Frames: synthetic Zoom galleries (testing.meetings) of real sample faces, a fifth of the
 cameras off. Writes ``benchmarks/results/speed.json`` and prints a Markdown table.
 """
 
@@ -37,14 +37,13 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from fer_desktop.cvutil import cv2  # noqa: E402
-from fer_desktop.emotions import EmotionModel  # noqa: E402
-from fer_desktop.meetings import MeetingSpec, render  # noqa: E402
-from fer_desktop.pipeline import Analyzer  # noqa: E402
-from fer_desktop.sources import Frame  # noqa: E402
-from fer_desktop.synthetic import sample_faces  # noqa: E402
+from fer_desktop.cvutil import cv2
+from fer_desktop.emotions import EmotionModel
+from testing.meetings import MeetingSpec, render
+from fer_desktop.pipeline import Analyzer
+from fer_desktop.sources import Frame
+from testing.synthetic import sample_faces
 
 SIZES = ((1920, 1080), (2560, 1440), (3840, 2160))
 TILES = (4, 9, 25, 49)

@@ -420,42 +420,61 @@ class Analyzer:
 
     # -- outside the tiles ------------------------------------------------------------------
 
-    def _regions(self, gray: np.ndarray, tiles: Tiles) -> tuple[np.ndarray, int]:
-        """The frame regions searched outside the tiles, and the smallest face searched there
-        (frame pixels): the whole frame without a gallery; with one, its busy parts that no
-        tile covers, for faces of at least ``fine_face_frac`` of the smallest tile's height
-        (a face outside a gallery of several tiles is a tile the search missed, whose faces
-        are as large as in the others; chat avatars and toolbar icons are smaller)."""
+    def _big(self, boxes: np.ndarray) -> np.ndarray:
+        """``(t,) bool``: the tiles searched as frame regions, for faces down to
+        ``min_face_px`` anywhere in them: a gallery's only tile (a one-to-one call, or a room
+        camera's people taken for a tile) and a speaker's tile beside a strip (half again as
+        tall as the others). Several people may sit in them, small; a tile of a gallery of
+        equal tiles shows a face at a tenth of its height or more."""
+        if len(boxes) <= 1:
+            return np.ones(len(boxes), bool)
+        return boxes[:, 3] > 1.5 * float(np.median(boxes[:, 3]))
+
+    def _regions(self, gray: np.ndarray, tiles: np.ndarray, big: np.ndarray
+                 ) -> list[tuple[np.ndarray, int]]:
+        """The frame regions searched as regions, each with the smallest face searched there
+        (frame pixels): the whole frame without a gallery; with one, its ``big`` tiles, and its
+        busy parts that no tile covers, for faces of at least ``fine_face_frac`` of the
+        smallest tile's height (a face outside a gallery of several tiles is a tile the search
+        missed, whose faces are as large as in the others; chat avatars and toolbar icons are
+        smaller)."""
         h, w = gray.shape[:2]
         det = self.detector
-        if not tiles.grid:
-            return np.array([[0, 0, w, h]], np.int32), det.min_face_px
+        if len(tiles) == 0:
+            return [(np.array([0, 0, w, h], np.int32), det.min_face_px)]
         min_face = det.min_face_px
-        if len(tiles.boxes) >= 2:
-            min_face = max(min_face, int(det.fine_face_frac * float(tiles.boxes[:, 3].min())))
-        return uncovered_regions(gray, tiles.boxes, min_face), min_face
+        if len(tiles) >= 2:
+            min_face = max(min_face, int(det.fine_face_frac * float(tiles[:, 3].min())))
+        out = [(t, det.min_face_px) for t in tiles[big]]
+        return out + [(r, min_face) for r in uncovered_regions(gray, tiles, min_face)]
 
-    def _free_faces(self, image: np.ndarray, gray: np.ndarray, tiles: Tiles, now: float | None
-                    ) -> tuple[np.ndarray, int]:
-        """Faces outside the tiles: ``(k, 4) int32`` boxes and the pieces of search run.
+    def _free_faces(self, image: np.ndarray, gray: np.ndarray, tiles: np.ndarray,
+                    big: np.ndarray, now: float | None) -> tuple[np.ndarray, np.ndarray, int]:
+        """Faces found by searching regions (:meth:`_regions`): ``(k, 4) int32`` boxes,
+        ``(k,) float32`` scores and the pieces of search run.
 
         Without ``now`` the whole search runs. With it, known faces are kept while their
         surroundings look the same, looked for near their last place when they change (and
         dropped when not found there), and the pieces of the full search that fall to this
         frame run: enough of them to finish it every :attr:`faces_every_s`."""
         c = self._cache
-        regions, min_face = self._regions(gray, tiles)
-        key = (gray.shape, tuple(map(tuple, regions.tolist())), min_face)
+        regions = self._regions(gray, tiles, big)
+        key = (gray.shape, tuple((tuple(r.tolist()), m) for r, m in regions))
+        boxes_r = np.array([r for r, _ in regions], np.int32).reshape(-1, 4)
+        small = tiles[~big]
         if key != c.regions_key:
-            c.regions_key, c.next_job, c.jobs_t = key, 0, None
-            c.jobs = [j for r in regions for j in self.detector.plan(r, min_face)]
-            c.free = [f for f in c.free if _inside_any(f.box, regions)]
+            # new regions are searched at the pace of the old ones (a tile's box moving by a
+            # pixel or two must not set off a full search), a new frame size at once
+            if c.regions_key is None or c.regions_key[0] != gray.shape:
+                c.jobs_t = None
+            c.regions_key, c.next_job = key, 0
+            c.jobs = [j for r, m in regions for j in self.detector.plan(r, m)]
+            c.free = [f for f in c.free if _inside_any(f.box, boxes_r)]
         if now is None or not self.reuse:
-            boxes, scores = self._outside(tiles,
-                                          *self.detector.run_all(gray, c.jobs, self.workers))
+            boxes, scores = _outside(small, *self.detector.run_all(gray, c.jobs, self.workers))
             c.free = [_Free(b, _thumb(gray, _grow(b, 0.25), (16, 16)), float(s))
                       for b, s in zip(boxes, scores)]
-            return boxes, len(c.jobs)
+            return boxes, scores, len(c.jobs)
         # known faces: kept while they look the same, else looked for nearby
         kept: list[_Free] = []
         moved: list[_Free] = []
@@ -488,25 +507,18 @@ class Analyzer:
                 c.next_job = (c.next_job + 1) % len(c.jobs)
             c.jobs_t = now
         if jobs:
-            boxes, scores = self._outside(tiles, *self.detector.run_all(gray, jobs, self.workers))
+            boxes, scores = _outside(small, *self.detector.run_all(gray, jobs, self.workers))
             new = [_Free(b, _thumb(gray, _grow(b, 0.25), (16, 16)), float(s))
                    for b, s in zip(boxes, scores)]
-            # a face the search found again replaces the one followed there
+            # a face followed from the last frames keeps its box (a piece of the search may find
+            # it again at another scale or angle); the search adds the faces not followed yet
             allb = np.array([f.box for f in new + kept], np.float64).reshape(-1, 4)
-            rank = np.r_[np.full(len(new), 2.0), np.full(len(kept), 1.0)]
+            rank = np.r_[np.full(len(new), 1.0), np.full(len(kept), 2.0)]
             keep = suppress(allb, rank)
             kept = [(new + kept)[i] for i in sorted(keep)]
         c.free = kept
         boxes = np.array([f.box for f in kept], np.int32).reshape(-1, 4)
-        return boxes, len(jobs)
-
-    @staticmethod
-    def _outside(tiles: Tiles, boxes: np.ndarray, scores: np.ndarray):
-        """The faces whose centre lies in no tile (the tiles' own search finds the others)."""
-        if not tiles.grid or len(boxes) == 0:
-            return boxes, scores
-        keep = np.array([not _inside_any(b, tiles.boxes) for b in boxes], bool)
-        return boxes[keep], scores[keep]
+        return boxes, np.array([f.score for f in kept], np.float32), len(jobs)
 
     # -- the frame --------------------------------------------------------------------------
 
@@ -529,8 +541,29 @@ class Analyzer:
         tiles, tiles_reused = self._tiles(image, gray, now)
         t1 = time.perf_counter()
         boxes = tiles.boxes if tiles.grid else np.zeros((0, 4), np.int32)
-        per_tile, detected = self._tile_faces(image, gray, boxes, now)
-        free, jobs = self._free_faces(image, gray, tiles, now)
+        big = self._big(boxes)
+        searched, detected = self._tile_faces(image, gray, boxes[~big], now)
+        per_tile: list = [None] * len(boxes)
+        for i, r in zip(np.flatnonzero(~big), searched):
+            per_tile[i] = r
+        # the big tiles: camera-off cards are not searched; the others are regions
+        big_off = np.zeros(len(boxes), bool)
+        for i in np.flatnonzero(big):
+            big_off[i] = tile_state(image, gray, boxes[i]) is TileState.CAMERA_OFF
+        found, scores, jobs = self._free_faces(image, gray, boxes, big & ~big_off, now)
+        inside = np.array([_tile_of(b, boxes, big & ~big_off) for b in found], np.int64)
+        free = found[inside < 0] if len(found) else found
+        for i in np.flatnonzero(big):
+            mine = inside == i
+            b, sc = found[mine], scores[mine]
+            order = np.argsort(-sc, kind="stable")
+            b, sc = b[order], sc[order]
+            if big_off[i] or (len(b) and tile_state(image, gray, boxes[i], b[0])
+                              is TileState.CAMERA_OFF):
+                per_tile[i] = (np.zeros((0, 4), np.int32), np.zeros(0, np.float32),
+                               TileState.CAMERA_OFF)
+            else:
+                per_tile[i] = (b, sc, TileState.FACE if len(b) else TileState.NO_FACE)
         faces = [b for b, _, _ in per_tile] + [free]
         face_tiles = np.concatenate([np.full(len(b), i, np.int32) for i, (b, _, _)
                                      in enumerate(per_tile)] + [np.full(len(free), -1, np.int32)])
@@ -554,31 +587,38 @@ class Analyzer:
         timings = ff.timings
         t0 = time.perf_counter()
         tiles = ff.boxes
+        # participants: each tile, but a large tile showing several faces (a room camera's
+        # people taken for a tile, a conference room as the speaker) is a place, not a person
+        counts = np.bincount(ff.face_tiles[ff.face_tiles >= 0], minlength=len(tiles))
+        crowded = self._big(tiles) & (counts >= 2)
+        part = np.flatnonzero(~crowded)
         reads = self.names.reads if self.names is not None else 0
-        names = (self.names.read_tiles(frame.image, tiles) if self.names is not None
-                 else (None,) * len(tiles))
-        tile_ids = self.roster.assign(tiles, names, tile_thumbnails(frame.image, tiles))
+        names = (self.names.read_tiles(frame.image, tiles[part]) if self.names is not None
+                 else (None,) * len(part))
+        tile_ids = dict(zip(part.tolist(), self.roster.assign(
+            tiles[part], names, tile_thumbnails(frame.image, tiles[part]))))
         timings["names"] = time.perf_counter() - t0
         timings["names_read"] = (self.names.reads if self.names is not None else 0) - reads
-        # rows: each tile (its best face, or none), then every other face
-        n_faces = len(ff.faces)
+        # rows: each participant's tile (its best face, or none), then every other face,
+        # followed by place and look
         first = {}
-        for k, t in enumerate(ff.face_tiles):
-            if t >= 0 and t not in first:
-                first[int(t)] = k
-        followed = np.array([k for k in range(n_faces) if first.get(int(ff.face_tiles[k])) != k],
-                            np.int64)
+        for k, t in enumerate(ff.face_tiles.tolist()):
+            if t >= 0 and not crowded[t] and t not in first:
+                first[t] = k
+        followed = np.array([k for k in range(len(ff.faces))
+                             if first.get(int(ff.face_tiles[k])) != k], np.int64)
         ids, lost = self.tracker.update(ff.faces[followed],
                                         face_thumbnails(frame.image, ff.faces[followed]),
                                         frame.position_s)
         follow_id = dict(zip(followed.tolist(), ids.tolist()))
         rows: list[tuple] = []  # (box, tile, face index or -1, state, student)
         for i, tile in enumerate(tiles):
-            k = first.get(i, -1)
-            rows.append((tile, i, k, ff.tile_states[i] if k < 0 else TileState.FACE,
-                         tile_ids[i]))
-            rows += [(tile, i, int(j), TileState.FACE, follow_id[int(j)])
-                     for j in followed if ff.face_tiles[j] == i]
+            if not crowded[i]:
+                k = first.get(i, -1)
+                rows.append((tile, i, k, ff.tile_states[i] if k < 0 else TileState.FACE,
+                             tile_ids[i]))
+            rows += sorted(((ff.faces[j], i, int(j), TileState.FACE, follow_id[int(j)])
+                            for j in followed if ff.face_tiles[j] == i), key=lambda r: r[4])
         outside = [int(j) for j in followed if ff.face_tiles[j] < 0]
         rows += sorted(((ff.faces[j], -1, j, TileState.FACE, follow_id[j]) for j in outside),
                        key=lambda r: r[4])
@@ -604,6 +644,26 @@ class Analyzer:
             states=tuple(r[3] for r in rows), probs=probs, smoothed=smoothed,
             student_ids=tuple(ids), students=tuple(self.roster.name(s) for s in ids),
             timings=timings, image=frame.image if self.keep_image else None)
+
+
+def _outside(tiles: np.ndarray, boxes: np.ndarray, scores: np.ndarray):
+    """The faces (boxes, scores) whose centre lies in none of ``tiles`` (``(t, 4)`` xywh; the
+    tiles' own search finds the others)."""
+    if len(tiles) == 0 or len(boxes) == 0:
+        return boxes, scores
+    keep = np.array([not _inside_any(b, tiles) for b in boxes], bool)
+    return boxes[keep], scores[keep]
+
+
+def _tile_of(box, tiles: np.ndarray, among: np.ndarray) -> int:
+    """Index of the tile of ``tiles`` (only those where ``among`` is True) holding the centre of
+    ``box``, or -1."""
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    for i in np.flatnonzero(among):
+        x, y, w, h = tiles[i]
+        if x <= cx < x + w and y <= cy < y + h:
+            return int(i)
+    return -1
 
 
 def _inside_any(box, regions: np.ndarray) -> bool:

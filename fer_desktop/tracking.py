@@ -3,11 +3,13 @@ person sharing a participant's camera, a face the gallery's tiles do not cover. 
 
 A face found in a frame continues the track it best fits by place and look: its centre within
 about one face size of where the track was last seen (more the longer it has been missed),
-its size within a factor 1.6, and its look (a small colour thumbnail) not too different. Each
+its size within a factor 2, and its look (a small colour thumbnail) not too different. Each
 face goes to at most one track, the closest pairs first; a face that fits no track starts a new
 one with a new student id. A track that is missed (a face turned away, someone walking in
 front) keeps its id for ``max_age_s`` seconds and is reported as lost meanwhile, so the student
 stays in the list as "no face" and takes up their track again when their face is found.
+Sizes may differ by a factor 2: the Haar cascade boxes one face at different scales from one
+search to the next.
 
 This is the greedy association of SORT-like trackers (Bewley et al., ICIP 2016) with the
 appearance gate of DeepSORT (Wojke et al., ICIP 2017) reduced to a colour thumbnail, without a
@@ -139,7 +141,7 @@ class FaceTracker:
             look = np.abs(np.array([tr.thumb for tr in self.tracks])[:, None]
                           - np.asarray(thumbs, np.float32)[None]).mean(axis=(2, 3, 4))
             reach = np.minimum(3.0, self.max_shift + self.drift * age)[:, None]
-            ok = (shift <= reach) & (ratio >= 1 / 1.6) & (ratio <= 1.6) & (look <= self.max_look)
+            ok = (shift <= reach) & (ratio >= 0.5) & (ratio <= 2.0) & (look <= self.max_look)
             cost = shift + look / self.max_look
             used_t: set[int] = set()
             for k in np.argsort(np.where(ok, cost, np.inf), axis=None, kind="stable"):

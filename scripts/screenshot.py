@@ -29,7 +29,7 @@ WINDOW_H = 800  # a typical window, not the whole screen height
 
 def write_gallery(path: Path) -> None:
     from fer_desktop.cvutil import cv2
-    from fer_desktop.synthetic import make_gallery, sample_faces
+    from testing.synthetic import make_gallery, sample_faces
 
     image, _ = make_gallery(sample_faces(), 25, (GALLERY_W, SCREEN_H), empty=(7, 18), seed=11)
     cv2.imwrite(str(path), image)
@@ -143,7 +143,7 @@ def run_cockpit(out: Path, name: str, mode: str, theme: str, seconds: float,
     from fer_desktop.gui.qt_main_window import QtMainWindow
     from fer_desktop.gui.qt_settings import NOTICE_VERSION, QtSettingsStore
     from fer_desktop.gui.settings import AppSettings, PrivacyMode
-    from fer_desktop.synthetic import NAMES
+    from testing.synthetic import NAMES
 
     out.mkdir(parents=True, exist_ok=True)
     app, settings, tmp = _app(theme)

@@ -30,7 +30,7 @@ def model_path() -> Path:
 
 @pytest.fixture(scope="session")
 def faces() -> list[np.ndarray]:
-    from fer_desktop.synthetic import sample_faces
+    from testing.synthetic import sample_faces
 
     return sample_faces()
 
@@ -77,7 +77,7 @@ def app_settings(tmp_path):
 @pytest.fixture(scope="session")
 def gallery_image(faces) -> np.ndarray:
     """A 9-tile 1280x720 gallery; tile 4 (the centre) has its camera off."""
-    from fer_desktop.synthetic import make_gallery
+    from testing.synthetic import make_gallery
 
     image, truth = make_gallery(faces, 9, (1280, 720), empty=(4,))
     assert truth.occupied.tolist() == [True] * 4 + [False] + [True] * 4

@@ -222,7 +222,7 @@ def test_badges_table_icons_and_clicking_a_student_shows_the_timeline(qtbot, mak
     win = make_window()
     _run(qtbot, win, gallery_png, analyses=3)
     kinds = {b.kind for b in win.preview.badges}
-    # tile 4 is a camera-off card (fer_desktop.synthetic draws a name on grey)
+    # tile 4 is a camera-off card (testing.synthetic draws a name on grey)
     assert BadgeKind.CAMERA_OFF in kinds and kinds & {BadgeKind.EMOTION, BadgeKind.UNCERTAIN}
     assert win.students.item(4, 1).text() == "camera off"
     assert not win.students.item(0, 1).icon().isNull()

@@ -8,7 +8,7 @@ import pytest
 from fer_desktop.cvutil import cv2
 from fer_desktop.faces import FaceDetector, crop_faces
 from fer_desktop.gallery import _component_stats, find_tiles, sort_row_major
-from fer_desktop.synthetic import make_gallery
+from testing.synthetic import make_gallery
 
 
 @pytest.mark.parametrize("n", [1, 2, 4, 7, 9, 16, 25, 49])
@@ -111,7 +111,7 @@ def test_the_most_confident_detection_wins_over_a_larger_face_like_object(faces)
 
 
 def test_threaded_search_finds_the_same_tiles(faces):
-    from fer_desktop.meetings import App, MeetingSpec, render
+    from testing.meetings import App, MeetingSpec, render
 
     img, _ = render(MeetingSpec(app=App.TEAMS, n_tiles=14, size=(1920, 1080), panel=True,
                                     jpeg=80, seed=3), faces)

@@ -19,7 +19,7 @@ from fer_desktop.gui.qt_region_picker import QtRegionPicker
 from fer_desktop.gui.qt_worker import QtAnalysisWorker
 from fer_desktop.labels import EMOTIONS
 from fer_desktop.sources import FrameSource, SourceError, SourceKind
-from fer_desktop.synthetic import make_gallery
+from testing.synthetic import make_gallery
 
 WAIT_MS = 20_000  # first result: model load + one analysis, slow on a busy 2-core machine
 

@@ -1,4 +1,4 @@
-"""Tiles of Zoom, Meet and Teams meeting windows (fer_desktop.meetings) and camera-off tiles."""
+"""Tiles of Zoom, Meet and Teams meeting windows (testing.meetings) and camera-off tiles."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 from fer_desktop.cvutil import cv2
 from fer_desktop.gallery import find_tiles
-from fer_desktop.meetings import App, MeetingSpec, View, corpus, iou, render, tile_matches
+from testing.meetings import App, MeetingSpec, View, corpus, iou, render, tile_matches
 from fer_desktop.sources import Frame
 from fer_desktop.tiles import TileState, camera_off_mask, plainness
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from fer_desktop.sources import Frame
-from fer_desktop.synthetic import CAMERA_OFF, make_gallery
+from testing.synthetic import CAMERA_OFF, make_gallery
 
 
 def _frame(img, i, t, source="screen:1"):

@@ -9,12 +9,12 @@ import time
 import numpy as np
 import pytest
 
-from fer_desktop import meetings
+from testing import meetings
 from fer_desktop.export import result_rows
 from fer_desktop.names import NameReader, clean_name, label_strip, text_crop
 from fer_desktop.roster import Roster, name_key, tile_thumbnails
 from fer_desktop.sources import Frame
-from fer_desktop.synthetic import NAMES, make_gallery
+from testing.synthetic import NAMES, make_gallery
 
 BOX = np.array([[0, 0, 160, 90]], np.int32)
 

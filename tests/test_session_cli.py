@@ -16,7 +16,7 @@ from fer_desktop.cvutil import cv2
 from fer_desktop.export import CSV_COLUMNS, CsvSink, ExportError, read_csv
 from fer_desktop.labels import EMOTIONS
 from fer_desktop.sources import Frame, SourceError, parse_source
-from fer_desktop.synthetic import make_gallery
+from testing.synthetic import make_gallery
 
 EXPECTED_COLUMNS = [
     "timestamp", "elapsed_s", "frame", "source", "student_id", "student", "tile", "tile_x",

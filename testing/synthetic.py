@@ -202,3 +202,130 @@ def make_gallery(faces: list[np.ndarray], n_tiles: int, size: tuple[int, int] = 
         _put_text(tile, names[i], (4, h - lh // 4), lh / 32, (255, 255, 255))
         img[y:y + h, x:x + w] = tile
     return img, GalleryTruth(tiles, occupied, names)
+
+
+@dataclass(frozen=True)
+class RoomTruth:
+    """Ground truth of a synthetic room-camera frame.
+
+    Attributes
+    ----------
+    faces : np.ndarray
+        ``(n, 4) int32`` face boxes (hairline to chin), xywh in image pixels, one per person in
+        the order the people were given; ``-1`` rows for people hidden in this frame.
+    """
+
+    faces: np.ndarray
+
+
+def room_people(n: int, size: tuple[int, int] = (1920, 1080), seed: int = 0) -> np.ndarray:
+    """Where ``n`` students sit in a classroom seen from the front by a webcam: rows from the
+    back (small faces, high in the frame) to the front (large, low), people spread along each
+    row. ``(n, 3) float64`` rows ``cx, cy, face side`` in pixels of a ``size`` frame."""
+    rng = np.random.default_rng(seed)
+    W, H = size
+    rows = max(1, int(round(math.sqrt(n / 2))))
+    per = [n // rows + (1 if r < n % rows else 0) for r in range(rows)]
+    out = []
+    for r, k in enumerate(per):
+        t = (r + 0.5) / rows  # 0 back .. 1 front
+        side = H * (0.03 + 0.05 * t)
+        cy = H * (0.3 + 0.5 * t)
+        xs = np.linspace(0, 1, k + 2)[1:-1]
+        for x in xs:
+            out.append((W * (0.05 + 0.9 * x) + rng.uniform(-0.2, 0.2) * side,
+                        cy + rng.uniform(-0.15, 0.15) * side, side))
+    return np.array(out[:n], np.float64)
+
+
+def _face_in(portrait: np.ndarray) -> tuple[float, float, float, float]:
+    """The face box of a portrait, as fractions of its width and height (found once with the
+    Haar cascade; the middle of the upper half when none is found)."""
+    from fer_desktop.faces import FaceDetector
+
+    gray = cv2.cvtColor(portrait, cv2.COLOR_BGR2GRAY)
+    box = FaceDetector().best_in_tile(gray, np.array([0, 0, gray.shape[1], gray.shape[0]]))
+    h, w = gray.shape
+    if box[2] <= 0:
+        return 0.3, 0.1, 0.4, 0.4
+    return box[0] / w, box[1] / h, box[2] / w, box[3] / h
+
+
+def make_room(faces: list[np.ndarray], people: np.ndarray, size: tuple[int, int] = (1920, 1080),
+              hidden: Sequence[int] = (), seed: int = 0) -> tuple[np.ndarray, RoomTruth]:
+    """Render a webcam frame of a classroom: a wall, desks, and each student's head and
+    shoulders cut out of a sample portrait (a soft-edged silhouette, so that no photo's edge
+    draws a rectangle), each student flipped and lit their own way.
+
+    Parameters
+    ----------
+    faces : list of np.ndarray
+        BGR portraits (:func:`sample_faces`), cycled over the students.
+    people : np.ndarray
+        ``(n, 3)`` rows ``cx, cy, face side`` (pixels) of each student's face
+        (:func:`room_people`; move them between frames for a sequence).
+    size : tuple of int
+        ``(width, height)`` of the frame, pixels.
+    hidden : sequence of int
+        Students hidden behind someone walking past (a grey coat in front of their face).
+    seed : int
+        Seed of the room and of each student's look (keep it fixed over a sequence).
+
+    Returns
+    -------
+    image : np.ndarray
+        ``(H, W, 3) uint8`` BGR frame.
+    truth : RoomTruth
+    """
+    W, H = size
+    rng = np.random.default_rng(seed)
+    img = np.empty((H, W, 3), np.uint8)
+    wall = rng.integers(150, 210, 3)
+    img[:] = wall.astype(np.uint8)
+    img[: int(H * 0.12)] = np.clip(wall - 40, 0, 255).astype(np.uint8)  # a board at the top
+    boxes = np.full((len(people), 4), -1, np.int32)
+    fracs = [_face_in(f) for f in faces]
+    order = np.argsort(people[:, 1], kind="stable")  # back rows first, the front covers them
+    for i in order:
+        cx, cy, side = people[i]
+        k = i % len(faces)
+        fx, fy, fw, fh = fracs[k]
+        portrait = faces[k]
+        scale = side / (fw * portrait.shape[1])
+        pw, ph = max(1, int(portrait.shape[1] * scale)), max(1, int(portrait.shape[0] * scale))
+        p = cv2.resize(portrait, (pw, ph), interpolation=cv2.INTER_AREA)
+        look = np.random.default_rng(seed * 1000 + i)
+        flip = look.random() < 0.5
+        if flip:
+            p = p[:, ::-1]
+        p = np.clip(p.astype(np.float32) * look.uniform(0.85, 1.15) + look.uniform(-12, 12),
+                    0, 255).astype(np.uint8)
+        fxx = (1 - fx - fw) if flip else fx
+        x0 = int(round(cx - (fxx + fw / 2) * pw))
+        y0 = int(round(cy - (fy + fh / 2) * ph))
+        # the silhouette: head (an ellipse round the face) and shoulders (a wider one below)
+        mask = np.zeros((ph, pw), np.float32)
+        fcx, fcy = (fxx + fw / 2) * pw, (fy + fh / 2) * ph
+        cv2.ellipse(mask, (int(fcx), int(fcy)), (int(0.8 * side), int(1.05 * side)), 0, 0, 360,
+                    1.0, -1)
+        cv2.ellipse(mask, (int(fcx), int(fcy + 2.0 * side)), (int(1.7 * side), int(1.2 * side)),
+                    0, 0, 360, 1.0, -1)
+        mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, side / 12))[..., None]
+        sx0, sy0 = max(0, -x0), max(0, -y0)
+        dx0, dy0 = max(0, x0), max(0, y0)
+        cw, ch = min(pw - sx0, W - dx0), min(ph - sy0, H - dy0)
+        if cw > 0 and ch > 0:
+            m = mask[sy0:sy0 + ch, sx0:sx0 + cw]
+            dst = img[dy0:dy0 + ch, dx0:dx0 + cw].astype(np.float32)
+            img[dy0:dy0 + ch, dx0:dx0 + cw] = (m * p[sy0:sy0 + ch, sx0:sx0 + cw]
+                                               + (1 - m) * dst).astype(np.uint8)
+        # a desk in front of the student
+        dy = int(cy + 1.6 * side)
+        cv2.rectangle(img, (int(cx - 1.6 * side), dy), (int(cx + 1.6 * side), int(dy + side)),
+                      (60, 90, 140), -1)
+        if i in hidden:
+            cv2.rectangle(img, (int(cx - side), int(cy - side)), (int(cx + side), int(cy + side)),
+                          (90, 90, 90), -1)
+        else:
+            boxes[i] = (round(x0 + fxx * pw), round(y0 + fy * ph), round(fw * pw), round(fh * ph))
+    return img, RoomTruth(boxes)

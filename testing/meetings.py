@@ -15,7 +15,7 @@ asked, the JPEG compression of a screen-shared video. :func:`corpus` lists a fix
 specs and :func:`tile_matches` scores detected tiles against the truth (IoU).
 
 The colours and proportions are approximations of the apps' 2024-25 looks, not copies; faces come
-from :func:`fer_desktop.synthetic.sample_faces` (images shipped inside packages).
+from :func:`testing.synthetic.sample_faces` (images shipped inside packages).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import numpy as np
 
 from fer_desktop.cvutil import cv2
 from fer_desktop.gallery import sort_row_major
-from fer_desktop.synthetic import NAMES, GalleryTruth, _face_tile, grid_layout
+from testing.synthetic import NAMES, GalleryTruth, _face_tile, grid_layout
 
 
 class App(enum.Enum):
@@ -244,7 +244,7 @@ def render(spec: MeetingSpec, faces: list[np.ndarray]) -> tuple[np.ndarray, Gall
     ----------
     spec : MeetingSpec
     faces : list of np.ndarray
-        BGR portraits (:func:`fer_desktop.synthetic.sample_faces`), cycled over the tiles.
+        BGR portraits (:func:`testing.synthetic.sample_faces`), cycled over the tiles.
 
     Returns
     -------
