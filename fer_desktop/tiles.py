@@ -119,6 +119,62 @@ DISC_SUPPORT = 0.35
 CARD_DETAIL = 0.2
 
 
+def _disc(small: np.ndarray, cxs: np.ndarray, cys: np.ndarray, rs: np.ndarray,
+          face: tuple[float, float], band: float) -> tuple[float, float, float] | None:
+    """The profile-picture disc among circles of centres ``cxs`` x ``cys`` and radii ``rs``
+    (pixels of the float32 grey copy ``small``) that hold the ``face`` centre well inside:
+    ``(cx, cy, r)`` in copy pixels, or None (see :func:`avatar_disc` for the test; ``band`` is
+    the width of the card examined around the disc)."""
+    if len(rs) == 0:
+        return None
+    gx = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)
+    sh, sw = small.shape
+    theta = np.linspace(0, 2 * np.pi, 72, endpoint=False)
+    cos, sin = np.cos(theta), np.sin(theta)
+    cx = cxs[:, None, None, None]
+    cy = cys[None, :, None, None]
+
+    def radial_at(r):
+        px = cx + r * cos
+        py = cy + r * sin
+        ok = (px >= 0) & (px < sw) & (py >= 0) & (py < sh)
+        ix = np.clip(np.round(px), 0, sw - 1).astype(np.int32)
+        iy = np.clip(np.round(py), 0, sh - 1).astype(np.int32)
+        ex, ey = gx[iy, ix], gy[iy, ix]
+        return np.abs(ex * cos + ey * sin), np.abs(-ex * sin + ey * cos), ok
+
+    r = rs[None, None, :, None]
+    radial, along, inside = radial_at(r)
+    peak = (radial >= radial_at(r - 2)[0]) & (radial >= radial_at(r + 2)[0])
+    support = ((radial > 60) & (radial > 2 * along) & peak & inside).mean(axis=3)
+    holds = (face[0] - cx[..., 0]) ** 2 + (face[1] - cy[..., 0]) ** 2 < (0.8 * r[..., 0]) ** 2
+    support = np.where(holds, support, 0.0)
+    i, j, k = np.unravel_index(int(np.argmax(support)), support.shape)
+    if support[i, j, k] < DISC_SUPPORT:
+        return None
+    ccx, ccy, rr = cxs[i], cys[j], rs[k]
+    lap = np.abs(cv2.Laplacian(small, cv2.CV_32F))
+    yy, xx = np.mgrid[:sh, :sw]
+    dist = np.hypot(xx - ccx, yy - ccy)
+    pic = lap[dist < 0.85 * rr]
+    card = lap[(dist > 1.15 * rr) & (dist < 1.15 * rr + band)]
+    if pic.size == 0 or card.size == 0 or card.mean() > CARD_DETAIL * pic.mean():
+        return None
+    return float(ccx), float(ccy), float(rr)
+
+
+def _copy(gray: np.ndarray, box, s: float) -> tuple[np.ndarray, int, int] | None:
+    """A float32 copy of ``box`` (xywh, clipped to the frame) at scale ``s``, and its origin."""
+    x, y, w, h = (int(round(v)) for v in box)
+    x0, y0 = max(0, x), max(0, y)
+    crop = gray[y0:max(y0, y + h), x0:max(x0, x + w)]
+    if crop.shape[0] < 16 or crop.shape[1] < 16:
+        return None
+    size = (max(16, round(crop.shape[1] * s)), max(16, round(crop.shape[0] * s)))
+    return cv2.resize(crop, size, interpolation=cv2.INTER_AREA).astype(np.float32), x0, y0
+
+
 def avatar_disc(gray: np.ndarray, box, face, height: int = 96) -> tuple[float, float, float] | None:
     """The round profile picture that Meet, Teams and Nextcloud Talk show in a tile whose
     camera is off, when it holds the face ``face``: a disc centred in the tile, its rim a sharp
@@ -149,56 +205,20 @@ def avatar_disc(gray: np.ndarray, box, face, height: int = 96) -> tuple[float, f
     tuple of float or None
         ``(cx, cy, r)`` of the disc in frame pixels, or None.
     """
-    x, y, w, h = (int(v) for v in box)
-    crop = gray[max(0, y):max(0, y + h), max(0, x):max(0, x + w)]
-    if crop.shape[0] < 16 or crop.shape[1] < 16:
+    if int(box[3]) < 16:
         return None
-    s = height / crop.shape[0]
-    small = cv2.resize(crop, (max(16, round(crop.shape[1] * s)), height),
-                       interpolation=cv2.INTER_AREA).astype(np.float32)
-    gx = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)
+    s = height / int(box[3])
+    got = _copy(gray, box, s)
+    if got is None:
+        return None
+    small, x0, y0 = got
     sh, sw = small.shape
-    fx = (face[0] + face[2] / 2 - x) * s
-    fy = (face[1] + face[3] / 2 - y) * s
-    fw = face[2] * s
-    theta = np.linspace(0, 2 * np.pi, 72, endpoint=False)
-    cos, sin = np.cos(theta), np.sin(theta)
-    cxs = sw / 2 + np.linspace(-0.06, 0.06, 5) * sw
-    cys = sh / 2 + np.linspace(-0.12, 0.12, 7) * sh
-    rs = np.arange(max(int(0.2 * sh), int(0.7 * fw)), int(0.48 * sh) + 1, dtype=np.float64)
-    if len(rs) == 0:
-        return None
-    cx = cxs[:, None, None, None]
-    cy = cys[None, :, None, None]
-
-    def radial_at(r):
-        px = cx + r * cos
-        py = cy + r * sin
-        ok = (px >= 0) & (px < sw) & (py >= 0) & (py < sh)
-        ix = np.clip(np.round(px), 0, sw - 1).astype(np.int32)
-        iy = np.clip(np.round(py), 0, sh - 1).astype(np.int32)
-        ex, ey = gx[iy, ix], gy[iy, ix]
-        return np.abs(ex * cos + ey * sin), np.abs(-ex * sin + ey * cos), ok
-
-    r = rs[None, None, :, None]
-    radial, along, inside = radial_at(r)
-    peak = (radial >= radial_at(r - 2)[0]) & (radial >= radial_at(r + 2)[0])
-    support = ((radial > 60) & (radial > 2 * along) & peak & inside).mean(axis=3)
-    holds = (fx - cx[..., 0]) ** 2 + (fy - cy[..., 0]) ** 2 < (0.8 * r[..., 0]) ** 2
-    support = np.where(holds, support, 0.0)
-    i, j, k = np.unravel_index(int(np.argmax(support)), support.shape)
-    if support[i, j, k] < DISC_SUPPORT:
-        return None
-    ccx, ccy, rr = cxs[i], cys[j], rs[k]
-    lap = np.abs(cv2.Laplacian(small, cv2.CV_32F))
-    yy, xx = np.mgrid[:sh, :sw]
-    dist = np.hypot(xx - ccx, yy - ccy)
-    pic = lap[dist < 0.85 * rr]
-    card = lap[(dist > 1.15 * rr) & (dist < 1.15 * rr + 0.25 * sh)]
-    if pic.size == 0 or card.size == 0 or card.mean() > CARD_DETAIL * pic.mean():
-        return None
-    return (x + ccx / s, y + ccy / s, rr / s)
+    fx, fy, fw = (face[0] + face[2] / 2 - x0) * s, (face[1] + face[3] / 2 - y0) * s, face[2] * s
+    disc = _disc(small, sw / 2 + np.linspace(-0.06, 0.06, 5) * sw,
+                 sh / 2 + np.linspace(-0.12, 0.12, 7) * sh,
+                 np.arange(max(int(0.2 * sh), int(0.7 * fw)), int(0.48 * sh) + 1, dtype=float),
+                 (fx, fy), 0.25 * sh)
+    return None if disc is None else (x0 + disc[0] / s, y0 + disc[1] / s, disc[2] / s)
 
 
 def tile_state(image: np.ndarray, gray: np.ndarray, box, face=None) -> TileState:
