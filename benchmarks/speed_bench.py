@@ -1,6 +1,7 @@
-"""Per-frame analysis time of fer-desktop beside the ``fer`` package on the same gallery frames,
-cold (a new frame) and live (a stream), at 4, 9, 25 and 49 tiles on 1080p, 1440p and 4K screens;
-and the CPU the analysis uses at 2 analyses per second.
+"""Per-frame analysis time of fer-desktop beside the ``fer`` package on the same frames, cold (a
+new frame) and live (a stream): galleries of 4, 9, 25 and 49 tiles on 1080p, 1440p and 4K
+screens, and a 1080p room-camera frame of 30 students; and the CPU the analysis uses at 2
+analyses per second. The name labels are read in every fer-desktop time.
 
     uv run --group dev python benchmarks/speed_bench.py --fer-python /tmp/ferbench/bin/python
 
@@ -9,16 +10,20 @@ Keras CNN per face) runs in its own Python (``--fer-python``; install it there, 
 project: ``uv venv /tmp/ferbench && uv pip install -p /tmp/ferbench --no-deps fer`` plus
 tensorflow, opencv-python-headless, pandas, requests, pillow, tqdm, setuptools<81).
 
-* cold: ``Analyzer.analyze_image(frame)`` without reuse, median of ``--repeats`` after a warm-up;
+* cold: ``Analyzer.analyze(frame)`` without reuse and with nothing cached (the name labels
+  read afresh), median of ``--repeats`` after a warm-up;
 * live: a stream of the same gallery with sensor noise at 2 analyses per second
   (``Analyzer.analyze`` with reuse: tiles and face boxes are kept while tiles look the same,
-  unchanged tiles searched again every 4-7 s, staggered), mean over 20 s of stream;
+  unchanged tiles searched again every 4-7 s, staggered; labels read again when they change),
+  mean over 20 s of stream; for the room, 20 s of a class whose students move a little
+  (:func:`testing.synthetic.make_room`), the search for faces spread over the frames;
 * fer has no live mode: its cold time is its time on every frame.
 * CPU: process CPU seconds per wall second while a 25-tile 1080p stream is analysed twice a
   second in real time for ``--cpu-s`` seconds (the analysis, not the window's painting).
 
 Frames: synthetic Zoom galleries (testing.meetings) of real sample faces, a fifth of the
-cameras off. Writes ``benchmarks/results/speed.json`` and prints a Markdown table.
+cameras off; the room from testing.synthetic. Writes ``benchmarks/results/speed.json`` and prints
+a Markdown table.
 """
 
 from __future__ import annotations
@@ -41,9 +46,9 @@ ROOT = Path(__file__).resolve().parents[1]
 from fer_desktop.cvutil import cv2
 from fer_desktop.emotions import EmotionModel
 from testing.meetings import MeetingSpec, render
-from fer_desktop.pipeline import Analyzer
+from fer_desktop.pipeline import Analyzer, FrameResult
 from fer_desktop.sources import Frame
-from testing.synthetic import sample_faces
+from testing.synthetic import make_room, room_people, sample_faces
 
 SIZES = ((1920, 1080), (2560, 1440), (3840, 2160))
 TILES = (4, 9, 25, 49)
@@ -58,6 +63,40 @@ def gallery(n: int, size: tuple[int, int], faces) -> np.ndarray:
 
 def stream(img: np.ndarray, k: int, rng) -> np.ndarray:
     return np.clip(img + rng.normal(0, 2, img.shape), 0, 255).astype(np.uint8)
+
+
+def cold_time(analyzer: Analyzer, img: np.ndarray, repeats: int) -> tuple[dict, FrameResult]:
+    """Median seconds per step of a cold analysis (nothing reused or cached, names read),
+    after a warm-up; and the last result."""
+    runs = []
+    for r in range(repeats + 1):
+        analyzer.reset()
+        t0 = time.perf_counter()
+        res = analyzer.analyze(Frame(img, 0, 1.7e9, 0.0, "cold"))
+        timings = dict(res.timings, wall=time.perf_counter() - t0)
+        if r:
+            runs.append(timings)
+    return ({k: statistics.median(t[k] for t in runs)
+             for k in ("gallery", "faces", "emotions", "names", "wall")}, res)
+
+
+def room_live_time(analyzer: Analyzer, faces, seconds: float = 20.0) -> tuple[float, float, int]:
+    """Mean and max seconds per analysis of a 2-per-second stream of a 1080p room of 30
+    students who move a little; and the most faces found in a frame."""
+    base = room_people(30, seed=3)
+    rng = np.random.default_rng(0)
+    people = base.copy()
+    analyzer.reset()
+    times, most = [], 0
+    for k in range(int(seconds * 2)):
+        people[:, :2] = base[:, :2] + np.clip(people[:, :2] - base[:, :2]
+                                              + rng.normal(0, 1.5, (30, 2)), -12, 12)
+        img, _ = make_room(faces, people, seed=3)
+        t0 = time.perf_counter()
+        res = analyzer.analyze(Frame(img, k, 1.7e9 + 0.5 * k, 0.5 * k, "room"))
+        times.append(time.perf_counter() - t0)
+        most = max(most, int(res.has_face.sum()))
+    return statistics.fmean(times[1:]), max(times[1:]), most
 
 
 def live_time(analyzer: Analyzer, img: np.ndarray, seconds: float = 20.0) -> tuple[float, float]:
@@ -118,23 +157,27 @@ def main() -> int:
                 path = Path(tmp) / f"{n}-{size[0]}x{size[1]}.png"
                 cv2.imwrite(str(path), img)
                 files.append(path)
-                cold_an.analyze_image(img)  # warm-up
-                runs = []
-                for _ in range(args.repeats):
-                    t0 = time.perf_counter()
-                    boxes, _, fboxes, _, timings = cold_an.analyze_image(img)
-                    timings["wall"] = time.perf_counter() - t0
-                    runs.append(timings)
-                med = {k: statistics.median(r[k] for r in runs)
-                       for k in ("gallery", "faces", "emotions", "wall")}
+                med, res = cold_time(cold_an, img, args.repeats)
                 live, live_max = live_time(live_an, img)
                 rows.append({"size": f"{size[0]}x{size[1]}", "tiles": n, "file": path.name,
-                             "tiles_found": len(boxes),
-                             "faces_found": int((fboxes[:, 2] > 0).sum()),
+                             "tiles_found": len(res.tiles),
+                             "faces_found": int(res.has_face.sum()),
                              **{f"{k}_ms": round(1000 * v, 1) for k, v in med.items()},
                              "live_ms": round(1000 * live, 1),
                              "live_max_ms": round(1000 * live_max, 1)})
                 print(rows[-1], flush=True)
+        room, _ = make_room(faces, room_people(30, seed=3), seed=3)
+        path = Path(tmp) / "room-30-1920x1080.png"
+        cv2.imwrite(str(path), room)
+        files.append(path)
+        med, res = cold_time(cold_an, room, args.repeats)
+        live, live_max, most = room_live_time(live_an, faces)
+        rows.append({"size": "1920x1080", "tiles": "room, 30 faces", "file": path.name,
+                     "tiles_found": len(res.tiles), "faces_found": int(res.has_face.sum()),
+                     **{f"{k}_ms": round(1000 * v, 1) for k, v in med.items()},
+                     "live_ms": round(1000 * live, 1), "live_max_ms": round(1000 * live_max, 1),
+                     "live_faces": most})
+        print(rows[-1], flush=True)
         fer = {}
         if args.fer_python:
             out = subprocess.run([args.fer_python, str(ROOT / "benchmarks" / "fer_timing.py"),
@@ -155,11 +198,12 @@ def main() -> int:
            "model": model.path.name, "frames": rows,
            "cpu_cores_25_tiles_1080p_2_per_s": round(cpu, 3)}
     print("\n| screen | tiles | found (tiles/faces) | gallery ms | faces ms | emotions ms "
-          "| cold ms | live ms | fer ms (faces) | cold × | live × |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| names ms | cold ms | live ms | fer ms (faces) | cold × | live × |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['size']} | {r['tiles']} | {r['tiles_found']}/{r['faces_found']} "
-              f"| {r['gallery_ms']} | {r['faces_ms']} | {r['emotions_ms']} | {r['wall_ms']} "
+              f"| {r['gallery_ms']} | {r['faces_ms']} | {r['emotions_ms']} | {r['names_ms']} "
+              f"| {r['wall_ms']} "
               f"| {r['live_ms']} | {r.get('fer_ms', '–')} ({r.get('fer_faces', '–')}) "
               f"| {r.get('cold_speedup', '–')} | {r.get('live_speedup', '–')} |")
     print(f"\nCPU while analysing a 25-tile 1080p gallery twice a second: {cpu:.2f} cores")
