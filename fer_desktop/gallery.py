@@ -327,12 +327,15 @@ def _step_share(small: np.ndarray, axis: int) -> np.ndarray:
     return share
 
 
-def _equal_cuts(share: np.ndarray, min_len: float) -> list[float]:
-    """Where to cut a block into the most equal parts (2 to 7) at least ``min_len`` long whose
-    every boundary has a line: a step share of at least 0.6 within 4 % of the block's length
-    of where it should be (parts of a grid are equal; apps may give a few percent more to
-    one). The cut positions, pixels; empty when no number of parts fits."""
+def _equal_cuts(share: np.ndarray, min_len: float) -> list[list[float]]:
+    """Ways to cut a block into equal parts (2 to 7) at least ``min_len`` long whose every
+    boundary has a line: a step share of at least 0.6 within 4 % of the block's length of where
+    it should be (parts of a grid are equal; apps may give a few percent more to one). The cut
+    positions (pixels) of each way, the one whose weakest line is strongest first (the
+    content of the videos can line up with the boundaries of a wrong number of parts, but not
+    as sharply)."""
     n = len(share)
+    ways = []
     for k in range(7, 1, -1):
         if n / k < min_len:
             continue
@@ -346,18 +349,19 @@ def _equal_cuts(share: np.ndarray, min_len: float) -> list[float]:
                 break
             cuts.append(float(j))
         else:
-            return cuts
-    return []
+            ways.append((min(share[int(c)] for c in cuts), k, cuts))
+    return [cuts for _, _, cuts in sorted(ways, key=lambda w: (-w[0], -w[1]))]
 
 
 def _cut_block(gray: np.ndarray, box: np.ndarray, scale: float) -> np.ndarray | None:
     """The tiles of a solid block of videos drawn edge to edge (no background between them:
     BigBlueButton's webcam dock, Nextcloud Talk's grid, a 2x2 Zoom gallery whose one-pixel gaps
-    compression filled): the block cut into equal columns and rows at straight lines
-    (:func:`_equal_cuts`) when that gives two or more tile-shaped cells. A single video is not
-    cut: halves or quarters of it are not tile-shaped, and its content rarely has a straight
-    edge across its whole height exactly where a grid's would be. ``(k, 4)`` xywh frame
-    pixels, or None."""
+    compression filled; a floating strip of thumbnails): the block cut into equal columns and
+    rows at straight lines (:func:`_equal_cuts`, the clearest way first) when that gives two or
+    more tile-shaped cells (a strip of them without the bar along its top or bottom: a straight
+    line across the block in its outer fifth). A single video is not cut: halves or quarters of
+    it are not tile-shaped, and its content rarely has a straight edge across its whole height
+    exactly where a grid's would be. ``(k, 4)`` xywh frame pixels, or None."""
     x, y, w, h = (int(v) for v in box)
     crop = gray[y:y + h, x:x + w]
     if crop.size == 0:
@@ -365,18 +369,31 @@ def _cut_block(gray: np.ndarray, box: np.ndarray, scale: float) -> np.ndarray | 
     s = min(1.0, 640.0 / max(w, h))
     small = (cv2.resize(crop, (max(1, round(w * s)), max(1, round(h * s))),
                         interpolation=cv2.INTER_AREA) if s < 1 else crop).astype(np.int16)
-    xs = _equal_cuts(_step_share(small, 1), MIN_TILE_W * scale * s)
-    ys = _equal_cuts(_step_share(small, 0), MIN_TILE_H * scale * s)
-    if not xs and not ys:
-        return None
-    cx = [0.0] + [v / s for v in xs] + [float(w)]
-    cy = [0.0] + [v / s for v in ys] + [float(h)]
-    cells = np.array([(x + round(a), y + round(b), round(c - a), round(d - b))
-                      for b, d in zip(cy, cy[1:]) for a, c in zip(cx, cx[1:])], np.int64)
-    aspect = cells[:, 2] / np.maximum(cells[:, 3], 1)
-    if not ((aspect >= MIN_ASPECT) & (aspect <= MAX_ASPECT)).all():
-        return None
-    return cells
+    col_share, row_share = _step_share(small, 1), _step_share(small, 0)
+    col_ways = _equal_cuts(col_share, MIN_TILE_W * scale * s) + [[]]
+    row_ways = _equal_cuts(row_share, MIN_TILE_H * scale * s) + [[]]
+    for xs in col_ways:
+        for ys in row_ways:
+            if not xs and not ys:
+                continue
+            # a bar along the block's top or bottom (a floating window's title bar) is not in
+            # the tiles
+            top, bottom = 0.0, float(len(row_share))
+            if not ys and len(row_share) >= 10:
+                edge = max(2, len(row_share) // 5)
+                i = int(np.argmax(row_share[:edge]))
+                j = len(row_share) - edge + int(np.argmax(row_share[-edge:]))
+                top = float(i) if row_share[i] >= 0.8 else 0.0
+                bottom = float(j) if row_share[j] >= 0.8 else bottom
+            cx = [0.0] + [v / s for v in xs] + [float(w)]
+            cy = [top / s] + [v / s for v in ys] + [min(float(h), bottom / s)]
+            cells = np.array([(x + round(a), y + round(b), round(c - a), round(d - b))
+                              for b, d in zip(cy, cy[1:]) for a, c in zip(cx, cx[1:])],
+                             np.int64)
+            aspect = cells[:, 2] / np.maximum(cells[:, 3], 1)
+            if ((aspect >= MIN_ASPECT) & (aspect <= MAX_ASPECT)).all():
+                return cells
+    return None
 
 
 def _cut_blocks(stats: np.ndarray, gray: np.ndarray, scale: float, memo: dict) -> np.ndarray:
@@ -648,24 +665,28 @@ def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
     img = image if scale == 1.0 else cv2.resize(image, (round(w0 * scale), round(h0 * scale)),
                                                 interpolation=cv2.INTER_LINEAR)
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-    kernel = np.ones((3, 3), np.uint8)
     memo: dict = {}
 
-    def mask_stats(bg: np.ndarray) -> np.ndarray:
-        return _component_stats(cv2.morphologyEx(cv2.bitwise_not(bg), cv2.MORPH_OPEN, kernel))
+    def mask_stats(bg: np.ndarray, k: int = 3) -> np.ndarray:
+        fg = cv2.morphologyEx(cv2.bitwise_not(bg), cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+        return _component_stats(fg)
 
     def run(fn, items: list) -> list:
         return (list(thread_pool(workers).map(fn, items)) if workers > 1 and len(items) > 1
                 else [fn(i) for i in items])
 
     candidates = list(_background_masks(img, gray, n_colours, tolerance))
-    stats = run(mask_stats, [bg for _, _, pair in candidates for bg in pair])
+    masks = [bg for _, _, pair in candidates for bg in pair]
+    stats = run(mask_stats, masks)
     results = run(lambda st: _layout(st, gray, scale, memo) if len(st) else (None, 0), stats)
     best = _best_background(candidates, results)
     if best is None or len(best[1]) < 2:
-        # no gallery of tiles apart: maybe one of videos drawn edge to edge
+        # no gallery of tiles apart: maybe tiles that text or drawings beside them touch (a
+        # floating strip of thumbnails on a page; opened wider, thin lines let go), or videos
+        # drawn edge to edge (cut at their straight boundaries)
+        wide = run(lambda bg: mask_stats(bg, 5), masks)
         cut = run(lambda st: _layout(st, gray, scale, memo, cut=True) if len(st) else (None, 0),
-                  stats)
+                  wide)
         alt = _best_background(candidates, cut)
         if alt is not None and (best is None or len(alt[1]) > len(best[1])):
             best, results = alt, cut

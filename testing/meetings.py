@@ -11,7 +11,12 @@ chat/participants side panel) in a dark or light theme, at a high-DPI scale, hol
 
 with each app's tile look (Meet and Teams round the corners), name labels, camera-off tiles (a
 name or initials on a plain background), an active-speaker border (green or yellow) and, when
-asked, the JPEG compression of a screen-shared video. :func:`corpus` lists a fixed, varied set of
+asked, the JPEG compression of a screen-shared video. Beyond the corpus, the layouts that real
+screenshots showed: the active-speaker border drawn around the cell in the gap (Zoom), a 4:3
+video pillarboxed in its 16:9 cell, cells and camera-off cards a few levels off the background,
+tight grids with small gaps and rounded corners, a profile photo shown when a camera is off, the
+meeting in a browser window on a light page, and a floating strip of thumbnails over a document
+(:class:`MeetingSpec`'s last fields). :func:`corpus` lists a fixed, varied set of
 specs and :func:`tile_matches` scores detected tiles against the truth (IoU).
 
 The colours and proportions are approximations of the apps' 2024-25 looks, not copies; faces come
@@ -106,6 +111,22 @@ class MeetingSpec:
         Participants in tile order (at least ``n_tiles``), each drawn the same way in every
         screenshot (face, wall, avatar colour follow the name), for sequences in which people
         join, leave and move; empty: the corpus names, drawn at random.
+    border_outside : bool
+        The active-speaker border is drawn around the cell, in the gap (Zoom), not inside it.
+    letterbox : tuple of int
+        Participants whose video is 4:3, centred in their 16:9 cell between bands of the cell
+        colour.
+    cell : tuple of int or None
+        BGR colour of the cells behind narrow videos and of camera-off cards (default: the
+        look's camera-off colour).
+    gap, radius : int or None
+        Gap between tiles and corner radius, pixels at 100 % (default: the look's).
+    avatars : tuple of int
+        Camera-off participants shown by a round profile photo (a face) on their card.
+    window : str
+        ``""``: the meeting fills the screen; ``"browser"``: it is drawn in a browser window on
+        a light page; ``"ribbon"``: the screen is a document page with a floating strip of
+        thumbnails (the participants) over it.
     """
 
     app: App = App.ZOOM
@@ -120,6 +141,13 @@ class MeetingSpec:
     jpeg: int = 0
     seed: int = 0
     names: tuple[str, ...] = ()
+    border_outside: bool = False
+    letterbox: tuple[int, ...] = ()
+    cell: tuple[int, int, int] | None = None
+    gap: int | None = None
+    radius: int | None = None
+    avatars: tuple[int, ...] = ()
+    window: str = ""
 
     @property
     def name(self) -> str:
@@ -130,6 +158,8 @@ class MeetingSpec:
             parts.append("panel")
         if self.jpeg:
             parts.append(f"q{self.jpeg}")
+        if self.window:
+            parts.append(self.window)
         return "-".join(parts)
 
 
@@ -154,10 +184,31 @@ def _round_corners(img: np.ndarray, box, radius: int, colour) -> None:
         img[cy:cy + r, cx:cx + r][m] = colour
 
 
-def _camera_off_tile(w: int, h: int, name: str, look: Look, app: App,
-                     rng: np.random.Generator) -> np.ndarray:
+def _avatar_tile(w: int, h: int, face: np.ndarray, colour) -> np.ndarray:
+    """A camera-off card showing a round profile photo: ``face`` in a disc in its middle."""
     tile = np.empty((h, w, 3), np.uint8)
-    tile[:] = look.camera_off
+    tile[:] = colour
+    r = int(h * 0.32)
+    side = 2 * r
+    fh, fw = face.shape[:2]
+    k = side / min(fh, fw)
+    photo = cv2.resize(face, (max(side, round(fw * k)), max(side, round(fh * k))),
+                       interpolation=cv2.INTER_AREA)
+    py, px = (photo.shape[0] - side) // 3, (photo.shape[1] - side) // 2
+    photo = photo[py:py + side, px:px + side]
+    mask = np.zeros((side, side), np.uint8)
+    cv2.circle(mask, (r, r), r, 255, -1, cv2.LINE_AA)
+    a = (mask.astype(np.float32) / 255)[..., None]
+    y0, x0 = h // 2 - r, w // 2 - r
+    roi = tile[y0:y0 + side, x0:x0 + side].astype(np.float32)
+    tile[y0:y0 + side, x0:x0 + side] = (a * photo + (1 - a) * roi).astype(np.uint8)
+    return tile
+
+
+def _camera_off_tile(w: int, h: int, name: str, look: Look, app: App,
+                     rng: np.random.Generator, colour=None) -> np.ndarray:
+    tile = np.empty((h, w, 3), np.uint8)
+    tile[:] = look.camera_off if colour is None else colour
     if app is App.ZOOM:  # the name, large, in the middle
         s = h / 200
         (tw, th), _ = cv2.getTextSize(name, cv2.FONT_HERSHEY_SIMPLEX, s, max(1, int(2 * s)))
@@ -297,7 +348,10 @@ def render(spec: MeetingSpec, faces: list[np.ndarray]) -> tuple[np.ndarray, Gall
             _text(img, _name(k), (px0 + 50 * sc, y + 6 * sc), 0.5 * sc, ink)
     pad = int(8 * sc)
     area = (pad, top + pad, right - 2 * pad, bottom - top - 2 * pad)
-    tiles, shared = _views(spec, area, max(2, int(round(look.gap * sc))))
+    gap = look.gap if spec.gap is None else spec.gap
+    radius = look.radius if spec.radius is None else spec.radius
+    cell = look.camera_off if spec.cell is None else spec.cell
+    tiles, shared = _views(spec, area, max(2, int(round(gap * sc))))
     if shared is not None:
         x, y, w, h = shared
         img[y:y + h, x:x + w] = _slide(w, h, rng)
@@ -313,22 +367,90 @@ def render(spec: MeetingSpec, faces: list[np.ndarray]) -> tuple[np.ndarray, Gall
         if spec.names:  # the same look for the same person in every screenshot
             key = zlib.crc32(names[i].encode())
             face, tile_rng = faces[key % len(faces)], np.random.default_rng(key)
-        if off[i]:
-            tile = _camera_off_tile(w, h, names[i], look, spec.app, tile_rng)
+        if off[i] and i in spec.avatars:
+            tile = _avatar_tile(w, h, face, cell)
+        elif off[i]:
+            tile = _camera_off_tile(w, h, names[i], look, spec.app, tile_rng, cell)
+        elif i in spec.letterbox:  # a 4:3 video between bands of the cell colour
+            tile = np.empty((h, w, 3), np.uint8)
+            tile[:] = cell
+            vw = min(w, int(round(h * 4 / 3)))
+            tile[:, (w - vw) // 2:(w - vw) // 2 + vw] = _face_tile(face, vw, h, tile_rng)
         else:
             tile = _face_tile(face, w, h, tile_rng)
         _name_label(tile, names[i], look, sc)
-        if i == spec.speaking:
+        if i == spec.speaking and not spec.border_outside:
             t = max(2, int(3 * sc))
             cv2.rectangle(tile, (t // 2, t // 2), (w - 1 - t // 2, h - 1 - t // 2),
                           SPEAKER_BORDERS[spec.seed % 2], t)
         img[y:y + h, x:x + w] = tile
-        _round_corners(img, (x, y, w, h), int(look.radius * sc), look.background)
+        _round_corners(img, (x, y, w, h), int(radius * sc), look.background)
+        if i == spec.speaking and spec.border_outside:  # in the gap, around the cell
+            t = max(1, int(round(gap * sc)) - 1)
+            cv2.rectangle(img, (x - t, y - t), (x + w - 1 + t, y + h - 1 + t),
+                          SPEAKER_BORDERS[spec.seed % 2], t)
+    img, tiles = _place(spec, img, tiles, rng)
     if spec.jpeg:
         ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, spec.jpeg])
         img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     order = _row_major_order(tiles)
     return img, GalleryTruth(tiles[order], ~off[order], tuple(names[i] for i in order))
+
+
+def _page(W: int, H: int, rng: np.random.Generator) -> np.ndarray:
+    """A light web or document page: a heading, paragraphs of grey text lines, a picture."""
+    page = np.full((H, W, 3), 248, np.uint8)
+    _text(page, "Course notes - Week 7", (W * 0.06, H * 0.08), H / 700, (40, 40, 40), 2)
+    y = H * 0.14
+    while y < H * 0.95:
+        for _ in range(int(rng.integers(3, 7))):
+            x1 = int(W * rng.uniform(0.5, 0.9))
+            cv2.line(page, (int(W * 0.06), int(y)), (x1, int(y)), (120, 120, 120),
+                     max(1, H // 400))
+            y += H * 0.025
+        y += H * 0.03
+    cv2.rectangle(page, (int(W * 0.62), int(H * 0.5)), (int(W * 0.9), int(H * 0.8)),
+                  (200, 170, 120), -1)
+    return page
+
+
+def _place(spec: MeetingSpec, img: np.ndarray, tiles: np.ndarray, rng: np.random.Generator
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """The screenshot around the meeting (:attr:`MeetingSpec.window`) and the tiles in it."""
+    H, W = img.shape[:2]
+    if spec.window == "browser":  # the meeting in a browser window on a light page
+        screen = _page(W, H, rng)
+        x0, y0 = int(W * 0.08), int(H * 0.1)
+        w, h = W - 2 * x0, H - y0 - int(H * 0.05)
+        bar = max(24, H // 28)
+        cv2.rectangle(screen, (x0 - 1, y0 - bar - 1), (x0 + w, y0 + h), (150, 150, 150), 1)
+        screen[y0 - bar:y0] = (236, 236, 236)
+        cv2.rectangle(screen, (x0 + w // 5, y0 - bar + bar // 5), (x0 + 4 * w // 5, y0 - bar // 5),
+                      (255, 255, 255), -1)
+        _text(screen, "meet.example.org/class", (x0 + w // 5 + 8, y0 - bar * 0.35), bar / 45,
+              (60, 60, 60))
+        k = min(w / W, h / H)
+        inner = cv2.resize(img, (int(W * k), int(H * k)), interpolation=cv2.INTER_AREA)
+        screen[y0:y0 + inner.shape[0], x0:x0 + inner.shape[1]] = inner
+        boxes = np.round(tiles * k).astype(np.int32) + np.array([x0, y0, 0, 0], np.int32)
+        return screen, boxes
+    if spec.window == "ribbon":  # a strip of thumbnails floating over a document page
+        screen = _page(W, H, rng)
+        n = len(tiles)
+        tw = max(96, W // 10)
+        th = tw * 9 // 16
+        g = max(4, W // 480)
+        bw, bh = n * tw + (n + 1) * g, th + 2 * g + max(18, H // 50)
+        bx, by = W - bw - W // 40, H // 12
+        screen[by:by + bh, bx:bx + bw] = (40, 40, 40)
+        boxes = []
+        for i, (x, y, w, h) in enumerate(tiles):
+            cx, cy = bx + g + i * (tw + g), by + bh - g - th
+            screen[cy:cy + th, cx:cx + tw] = cv2.resize(img[y:y + h, x:x + w], (tw, th),
+                                                        interpolation=cv2.INTER_AREA)
+            boxes.append((cx, cy, tw, th))
+        return screen, np.array(boxes, np.int32).reshape(-1, 4)
+    return img, tiles
 
 
 def _name(i: int) -> str:
