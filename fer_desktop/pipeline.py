@@ -375,12 +375,13 @@ class Analyzer:
     def _search_tile(self, image: np.ndarray, gray: np.ndarray, tile: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray, TileState]:
         """Faces, scores and state of one tile; a camera-off card is not searched, and a
-        profile photo shown instead of a camera is camera off whatever faces it holds."""
+        profile photo shown instead of a camera is camera off whatever faces it holds
+        (:func:`_on_avatar`)."""
         state = tile_state(image, gray, tile)
         if state is TileState.CAMERA_OFF:
             return np.zeros((0, 4), np.int32), np.zeros(0, np.float32), state
         boxes, scores = self.detector.detect_in_tile(gray, tile)
-        if len(boxes) and tile_state(image, gray, tile, boxes[0]) is TileState.CAMERA_OFF:
+        if _on_avatar(image, gray, tile, boxes):
             return np.zeros((0, 4), np.int32), np.zeros(0, np.float32), TileState.CAMERA_OFF
         return boxes, scores, TileState.FACE if len(boxes) else TileState.NO_FACE
 
@@ -558,8 +559,7 @@ class Analyzer:
             b, sc = found[mine], scores[mine]
             order = np.argsort(-sc, kind="stable")
             b, sc = b[order], sc[order]
-            if big_off[i] or (len(b) and tile_state(image, gray, boxes[i], b[0])
-                              is TileState.CAMERA_OFF):
+            if big_off[i] or _on_avatar(image, gray, boxes[i], b):
                 per_tile[i] = (np.zeros((0, 4), np.int32), np.zeros(0, np.float32),
                                TileState.CAMERA_OFF)
             else:
@@ -653,6 +653,12 @@ def _outside(tiles: np.ndarray, boxes: np.ndarray, scores: np.ndarray):
         return boxes, scores
     keep = np.array([not _inside_any(b, tiles) for b in boxes], bool)
     return boxes[keep], scores[keep]
+
+
+def _on_avatar(image: np.ndarray, gray: np.ndarray, tile, faces: np.ndarray) -> bool:
+    """Whether one of a tile's three best faces is on a profile photo (the best-scoring box may
+    be a larger false one around the photo)."""
+    return any(tile_state(image, gray, tile, f) is TileState.CAMERA_OFF for f in faces[:3])
 
 
 def _tile_of(box, tiles: np.ndarray, among: np.ndarray) -> int:

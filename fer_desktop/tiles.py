@@ -183,7 +183,7 @@ def avatar_disc(gray: np.ndarray, box, face, height: int = 96) -> tuple[float, f
 
     Circles are tried around the tile's centre (within 6 % of its width and 12 % of its
     height, 5 x 7 centres) that hold the face's centre, with radii from 20 % to 48 % of the
-    tile's height (every pixel of a 96-pixel copy) and at least 0.7 face widths. A circle is
+    tile's height (every pixel of a 96-pixel copy) and at least 0.4 face widths. A circle is
     the picture's rim when on :data:`DISC_SUPPORT` of 72 points along it the grey level
     changes sharply across it (Sobel, more than about 15 levels a pixel; more across than
     along it; most on the circle itself, not a pixel or two either side), and when the card
@@ -225,7 +225,7 @@ def avatar_disc(gray: np.ndarray, box, face, height: int = 96) -> tuple[float, f
     fx, fy, fw = (face[0] + face[2] / 2 - x0) * s, (face[1] + face[3] / 2 - y0) * s, face[2] * s
     disc = _disc(small, sw / 2 + np.linspace(-0.06, 0.06, 5) * sw,
                  sh / 2 + np.linspace(-0.12, 0.12, 7) * sh,
-                 np.arange(max(int(0.2 * sh), int(0.7 * fw)), int(0.48 * sh) + 1, 1.0),
+                 np.arange(max(int(0.2 * sh), int(0.4 * fw)), int(0.48 * sh) + 1, 1.0),
                  (fx, fy), 0.25 * sh)
     return None if disc is None else (x0 + disc[0] / s, y0 + disc[1] / s, disc[2] / s)
 
