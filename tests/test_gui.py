@@ -245,3 +245,23 @@ def test_run_gui_shows_source_errors_instead_of_raising(qtbot, model_path, tmp_p
                    settings=app_settings)
     assert code == 0
     assert seen and "File not found" in seen[0]
+
+
+def test_room_camera_every_face_has_a_badge_a_row_and_csv_rows(qtbot, window, faces, tmp_path):
+    """A frame without a gallery (a room camera): a compact badge under every face, a list row
+    and a CSV row per face, the tile columns empty."""
+    from testing.synthetic import make_room, room_people
+
+    img, truth = make_room(faces, room_people(12, seed=4), seed=4)
+    path = tmp_path / "room.png"
+    cv2.imwrite(str(path), img)
+    window.start(str(path))
+    _wait_for_badges(qtbot, window, 12)
+    badges = window.preview.badges
+    assert all(b.has_face and not b.tile for b in badges)
+    assert len(window.students.row_texts()) == 12
+    window.stop()
+    rows = read_csv(window.session_csv)
+    assert rows and len(rows) % 12 == 0
+    assert all(r["tile"] == "" and r["tile_x"] == "" and r["face_w"] != "" for r in rows)
+    assert len({r["student_id"] for r in rows}) == 12

@@ -8,7 +8,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPa
     QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from fer_desktop.gui.badges import Badge, BadgeKind, badges_for
+from fer_desktop.gui.badges import Badge, BadgeKind, badges_for, confidence_text
 from fer_desktop.gui.qt_icons import paint_icon
 from fer_desktop.gui.session import AnalysisUpdate
 
@@ -210,12 +210,27 @@ class QtFramePreview(QWidget):
 
     def _paint_badge(self, p: QPainter, metrics: QFontMetricsF, badge: Badge,
                      tile: QRectF) -> None:
-        text = badge.text
+        """A tile's badge in its top-left corner; a face's (a room camera, a second person in
+        a tile) compact, icon and percentage, just below the face (above it at the bottom of
+        the picture), so that it never covers the face."""
         icon = metrics.height()
-        width = min(metrics.horizontalAdvance(text) + icon + 3 * BADGE_PAD_X,
-                    max(tile.width() - 2 * BADGE_MARGIN, 0))
-        box = QRectF(tile.left() + BADGE_MARGIN, tile.top() + BADGE_MARGIN, width,
-                     metrics.height() + 2 * BADGE_PAD_Y)
+        if badge.tile:
+            text = badge.text
+            width = min(metrics.horizontalAdvance(text) + icon + 3 * BADGE_PAD_X,
+                        max(tile.width() - 2 * BADGE_MARGIN, 0))
+            box = QRectF(tile.left() + BADGE_MARGIN, tile.top() + BADGE_MARGIN, width,
+                         metrics.height() + 2 * BADGE_PAD_Y)
+        else:
+            text = confidence_text(badge.confidence) if badge.has_face else ""
+            if badge.kind is BadgeKind.UNCERTAIN:
+                text = "?" + text
+            width = icon + 2 * BADGE_PAD_X + (metrics.horizontalAdvance(text) + BADGE_PAD_X
+                                              if text else 0)
+            height = metrics.height() + 2 * BADGE_PAD_Y
+            top = tile.bottom() + 2
+            if top + height > self.image_rect().bottom():
+                top = tile.top() - height - 2
+            box = QRectF(tile.center().x() - width / 2, top, width, height)
         kind = badge.kind
         if kind is BadgeKind.UNCERTAIN:  # a pale badge framed in the guess's colour
             p.setPen(QPen(QColor(badge.accent), 2))
