@@ -396,6 +396,81 @@ def _cut_block(gray: np.ndarray, box: np.ndarray, scale: float) -> np.ndarray | 
     return None
 
 
+def _panels(small: np.ndarray, min_side: float, depth: int = 0) -> list[tuple[int, int, int, int]]:
+    """The panels of a window: the grey image cut, again and again, at its strongest straight
+    line running all the way across it (a step share of 0.9 or more, :func:`_step_share`), at
+    least ``min_side`` from its sides (recursive XY cut at lines instead of at blank bands:
+    an app's header, side panels and content areas are drawn edge to edge). ``(x, y, w, h)``
+    pixels of ``small``."""
+    h, w = small.shape
+    if depth >= 8:
+        return [(0, 0, w, h)]
+    best = None
+    for axis, length in ((1, w), (0, h)):
+        share = _step_share(small, axis)
+        lo, hi = int(min_side), int(length - min_side)
+        if hi <= lo:
+            continue
+        i = lo + int(np.argmax(share[lo:hi]))
+        if share[i] >= 0.9 and (best is None or share[i] > best[0]):
+            best = (share[i], axis, i)
+    if best is None:
+        return [(0, 0, w, h)]
+    _, axis, i = best
+    if axis == 1:
+        parts = [((0, 0), small[:, :i]), ((i, 0), small[:, i:])]
+    else:
+        parts = [((0, 0), small[:i]), ((0, i), small[i:])]
+    out = []
+    for (ox, oy), part in parts:
+        out += [(x + ox, y + oy, pw, ph) for x, y, pw, ph in _panels(part, min_side, depth + 1)]
+    return out
+
+
+def _panel_grid(gray: np.ndarray, scale: float) -> np.ndarray:
+    """The tiles of a grid of videos drawn edge to edge with each other and with the rest of
+    the window (Nextcloud Talk's grid between its header and its chat): the window's panels
+    (:func:`_panels`; a block of several tiles also cut at its equal lines, :func:`_cut_block`)
+    grouped by equal size among the tile-shaped ones, when at least half of the group hold a
+    picture rather than a plain card or a page (:class:`fer_desktop.tiles.Plainness`). A frame
+    with no line across it (a photo, a room camera) has no such grid. ``(k, 4)`` xywh,
+    possibly empty."""
+    H, W = gray.shape
+    s = min(1.0, 960.0 / max(H, W))
+    small = cv2.resize(gray, (round(W * s), round(H * s)),
+                       interpolation=cv2.INTER_AREA).astype(np.int16) if s < 1 else \
+        gray.astype(np.int16)
+    panels = _panels(small, MIN_TILE_H * scale * s)
+    none = np.zeros((0, 4), np.int64)
+    if len(panels) < 2:
+        return none
+    cand = []
+    for x, y, w, h in panels:
+        box = np.array([round(x / s), round(y / s), round(w / s), round(h / s)], np.int64)
+        cand.append(box)
+        if box[2] >= 2 * MIN_TILE_W * scale or box[3] >= 2 * MIN_TILE_H * scale:
+            cells = _cut_block(gray, box, scale)
+            if cells is not None:
+                cand += list(cells)
+    cand = np.array(cand, np.int64).reshape(-1, 4)
+    aspect = cand[:, 2] / np.maximum(cand[:, 3], 1)
+    cand = cand[(aspect >= MIN_ASPECT) & (aspect <= MAX_ASPECT)
+                & (cand[:, 2] >= MIN_TILE_W * scale) & (cand[:, 3] >= MIN_TILE_H * scale)]
+    if len(cand) < 2:
+        return none
+    group = cand[_group_equal_sizes(cand)]
+    # a block and its own cells are not both tiles: the group keeps boxes apart
+    keep: list[np.ndarray] = []
+    for b in group[np.argsort(group[:, 2] * group[:, 3], kind="stable")]:
+        if not _overlaps(b, np.array(keep).reshape(-1, 4)):
+            keep.append(b)
+    group = np.array(keep, np.int64).reshape(-1, 4)
+    if len(group) < 2:
+        return none
+    pictures = sum(1 for c in group if not (p := plainness(gray, c)).camera_off and not p.document)
+    return group if pictures >= len(group) / 2 else none
+
+
 def _cut_blocks(stats: np.ndarray, gray: np.ndarray, scale: float, memo: dict) -> np.ndarray:
     """The cells of the solid block of videos among the components ``stats`` that cuts into
     the most (:func:`_cut_block`; a block fills 85 % of its box, is larger than two tiles and
@@ -687,9 +762,15 @@ def find_tiles(image: np.ndarray, tolerance: int = 10, max_side: int = 2560,
         wide = run(lambda bg: mask_stats(bg, 5), masks)
         cut = run(lambda st: _layout(st, gray, scale, memo, cut=True) if len(st) else (None, 0),
                   wide)
+        # (three tiles at least: two boxes of a photo are too easily taken for a pair)
         alt = _best_background(candidates, cut)
-        if alt is not None and (best is None or len(alt[1]) > len(best[1])):
+        if alt is not None and len(alt[1]) >= 3 and (best is None or len(alt[1]) > len(best[1])):
             best, results = alt, cut
+    if best is None or len(best[1]) < 2:
+        # nor separated by a background: a grid filling a panel of a window drawn edge to edge
+        cells = _panel_grid(gray, scale)
+        if len(cells) >= 3 and (best is None or len(cells) > len(best[1])):
+            best, results = ((len(cells), False, -len(cells), 0), cells, None), []
     if best is None:
         return Tiles(np.array([[0, 0, w0, h0]], np.int32), grid=False)
     # tiles that the winning background lost and another candidate's masks found, and the
