@@ -42,7 +42,7 @@ class HalfSizeDetector(FaceDetector):
     scaled image below a scale of 2 and 1 pixel above, so each octave keeps the coarser step;
     raw hits of all octaves are grouped together (``groupRectangles``, eps 0.2)."""
 
-    def detect_in_tile(self, gray: np.ndarray, tile: np.ndarray) -> np.ndarray:
+    def best_in_tile(self, gray: np.ndarray, tile: np.ndarray) -> np.ndarray:
         crop, s = self.search_copy(gray, tile)
         if crop.size == 0:
             return NO_FACE.copy()
@@ -164,12 +164,12 @@ def main() -> int:
         for t in TILES:
             imgs, truth = [im for im, _ in tiles[t]], [b for _, b in tiles[t]]
             t0 = time.perf_counter()
-            boxes = [det.detect_in_tile(im, np.array([0, 0, im.shape[1], im.shape[0]]))
+            boxes = [det.best_in_tile(im, np.array([0, 0, im.shape[1], im.shape[0]]))
                      for im in imgs]
             ms = (time.perf_counter() - t0) * 1000 / len(imgs)
             found = [k for k, b in enumerate(boxes) if b[2] > 0]
             on_face = sum(iou(boxes[k], truth[k]) >= 0.5 for k in found)
-            wrong = sum(det.detect_in_tile(im, np.array([0, 0, im.shape[1], im.shape[0]]))[2] > 0
+            wrong = sum(det.best_in_tile(im, np.array([0, 0, im.shape[1], im.shape[0]]))[2] > 0
                         for im in empty[t[0]])
             acc = float("nan")
             if found:
