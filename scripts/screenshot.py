@@ -10,8 +10,8 @@ Sub-commands: ``gallery PNG`` (write the synthetic gallery), ``show PNG`` (the v
 ``cockpit --out DIR --name NAME [--mode named|anonymous|aggregate] [--theme light|dark]
 [--seconds S] [--model PATH]`` (the cockpit after S seconds: names typed, a student's
 timeline open, alerts; also the session folder's chart and table images) and
-``notice --out DIR`` (the first-run notice). They use a throw-away settings file, never the
-user's.
+``notice --out DIR`` (the first-run notice); ``room --out DIR`` (the window on a room camera,
+grabbed by Qt, no X screen needed). They use a throw-away settings file, never the user's.
 """
 
 from __future__ import annotations
@@ -206,6 +206,39 @@ def run_notice(out: Path, theme: str) -> int:
     return app.exec()
 
 
+def run_room(out: Path, seconds: float, model: str | None) -> int:
+    """docs/room-camera.png: the window (1320x800) on a generated 1080p room-camera frame of
+    30 students, after ``seconds``; grabbed by Qt (no X screen capture needed, works offscreen)."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QTimer
+
+    from fer_desktop.cvutil import cv2
+    from fer_desktop.gui.qt_main_window import QtMainWindow
+    from fer_desktop.gui.qt_settings import NOTICE_VERSION
+    from testing.synthetic import make_room, room_people, sample_faces
+
+    out.mkdir(parents=True, exist_ok=True)
+    app, settings, tmp = _app("light")
+    settings.setValue("privacy/notice_acknowledged", NOTICE_VERSION)
+    frame, _ = make_room(sample_faces(), room_people(30, seed=3), seed=3)
+    source = tmp / "room-camera.png"
+    cv2.imwrite(str(source), frame)
+    window = QtMainWindow(model_path=model, csv_path=tmp / "room.csv", settings=settings)
+    window.resize(1320, 800)
+    window.show()
+    window.start(str(source))
+
+    def capture() -> None:
+        window.grab().save(str(out / "room-camera.png"))
+        print(f"wrote {out / 'room-camera.png'}")
+        window.close()
+
+    QTimer.singleShot(int(seconds * 1000), capture)
+    return app.exec()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -223,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--theme", choices=("light", "dark"), default="light")
     p.add_argument("--seconds", type=float, default=45.0)
     p.add_argument("--model", default=None, help="default: the shipped model")
+    p = sub.add_parser("room")
+    p.add_argument("--out", type=Path, default=ROOT / "docs")
+    p.add_argument("--seconds", type=float, default=12.0)
+    p.add_argument("--model", default=None, help="default: the shipped model")
     p = sub.add_parser("notice")
     p.add_argument("--out", type=Path, default=ROOT / "docs")
     p.add_argument("--theme", choices=("light", "dark"), default="light")
@@ -231,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_cockpit(args.out, args.name, args.mode, args.theme, args.seconds, args.model)
     if args.cmd == "notice":
         return run_notice(args.out, args.theme)
+    if args.cmd == "room":
+        return run_room(args.out, args.seconds, args.model)
     if args.cmd == "gallery":
         write_gallery(args.png)
         return 0
