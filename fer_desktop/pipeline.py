@@ -592,25 +592,30 @@ class Analyzer:
         counts = np.bincount(ff.face_tiles[ff.face_tiles >= 0], minlength=len(tiles))
         crowded = self._big(tiles) & (counts >= 2)
         part = np.flatnonzero(~crowded)
-        reads = self.names.reads if self.names is not None else 0
-        names = (self.names.read_tiles(frame.image, tiles[part]) if self.names is not None
-                 else (None,) * len(part))
-        tile_ids = dict(zip(part.tolist(), self.roster.assign(
-            tiles[part], names, tile_thumbnails(frame.image, tiles[part]))))
-        timings["names"] = time.perf_counter() - t0
-        timings["names_read"] = (self.names.reads if self.names is not None else 0) - reads
-        # rows: each participant's tile (its best face, or none), then every other face,
-        # followed by place and look
         first = {}
         for k, t in enumerate(ff.face_tiles.tolist()):
             if t >= 0 and not crowded[t] and t not in first:
                 first[t] = k
-        followed = np.array([k for k in range(len(ff.faces))
-                             if first.get(int(ff.face_tiles[k])) != k], np.int64)
-        ids, lost = self.tracker.update(ff.faces[followed],
-                                        face_thumbnails(frame.image, ff.faces[followed]),
-                                        frame.position_s)
-        follow_id = dict(zip(followed.tolist(), ids.tolist()))
+        thumbs = face_thumbnails(frame.image, ff.faces)
+        # a tile's participant whose face is followed already (a room's row of people taken
+        # for tiles, a tile that comes and goes) keeps the id of that face
+        seen = self.tracker.match(ff.faces, thumbs, frame.position_s)
+        hints = [int(seen[first[int(i)]]) if int(i) in first else -1 for i in part]
+        reads = self.names.reads if self.names is not None else 0
+        names = (self.names.read_tiles(frame.image, tiles[part]) if self.names is not None
+                 else (None,) * len(part))
+        tile_ids = dict(zip(part.tolist(), self.roster.assign(
+            tiles[part], names, tile_thumbnails(frame.image, tiles[part]), hints)))
+        timings["names"] = time.perf_counter() - t0
+        timings["names_read"] = (self.names.reads if self.names is not None else 0) - reads
+        # every face is followed by place and look; a participant's best face with the tile's
+        # id; rows: each participant's tile (its best face, or none), then every other face
+        fixed: list[int | None] = [None] * len(ff.faces)
+        for i, k in first.items():
+            fixed[k] = tile_ids[i]
+        ids, lost = self.tracker.update(ff.faces, thumbs, frame.position_s, fixed)
+        follow_id = {k: int(v) for k, v in enumerate(ids.tolist())}
+        followed = [k for k in range(len(ff.faces)) if fixed[k] is None]
         rows: list[tuple] = []  # (box, tile, face index or -1, state, student)
         for i, tile in enumerate(tiles):
             if not crowded[i]:
@@ -622,8 +627,10 @@ class Analyzer:
         outside = [int(j) for j in followed if ff.face_tiles[j] < 0]
         rows += sorted(((ff.faces[j], -1, j, TileState.FACE, follow_id[j]) for j in outside),
                        key=lambda r: r[4])
+        # a face followed but missed in this frame, unless its student has a row (their tile)
+        listed = {r[4] for r in rows}
         rows += [(tr.box.round().astype(np.int32), -1, -1, TileState.NO_FACE, tr.student)
-                 for tr in lost]
+                 for tr in lost if tr.student not in listed]
         n = len(rows)
         probs = np.full((n, NUM_CLASSES), np.nan, np.float32)
         faces = np.tile(_NO_BOX, (n, 1))

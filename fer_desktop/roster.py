@@ -11,7 +11,9 @@ frame's tiles student ids:
 2. tiles without a (known) name by continuity with the last frames: the same place and look, or
    the same look elsewhere (a small colour thumbnail of the tile; not for plain camera-off
    cards, which all look alike);
-3. anyone else is new and gets the next id, shown as "Student N" (N = id + 1) until a name is read.
+3. a tile still without an id whose face continues a student followed by their face (a hint from
+   :class:`fer_desktop.tracking.FaceTracker`: a room's row of people taken for tiles);
+4. anyone else is new and gets the next id, shown as "Student N" (N = id + 1) until a name is read.
 
 On the first frame ids follow the tiles in row-major order, so without names the students are
 "Student 1..n" as the tiles are numbered.
@@ -131,7 +133,7 @@ class Roster:
         return None
 
     def assign(self, tiles: np.ndarray, names: Sequence[str | None],
-               thumbs: np.ndarray) -> tuple[int, ...]:
+               thumbs: np.ndarray, hints: Sequence[int] | None = None) -> tuple[int, ...]:
         """Student ids of one frame's tiles.
 
         Parameters
@@ -142,6 +144,11 @@ class Roster:
             ``n`` names read from the labels (None where none was read).
         thumbs : np.ndarray
             ``(n, h, w, 3) float32`` thumbnails (:func:`tile_thumbnails`).
+        hints : sequence of int, optional
+            ``n`` student ids whose face the tile's best face continues (from
+            :meth:`fer_desktop.tracking.FaceTracker.match`; -1 for none): a tile that neither a
+            name nor its place and look gives an id takes that student's, so a student followed
+            by their face keeps their id when a tile is drawn around them.
 
         Returns
         -------
@@ -179,7 +186,13 @@ class Roster:
             if ids[i] is None and k not in used:
                 ids[i] = k
                 used.add(k)
-        for i in range(n):  # 3. new students
+        for i, hint in enumerate(hints if hints is not None else ()):  # 3. their face
+            if (ids[i] is None and 0 <= hint < len(self._members) and hint not in used
+                    and not (names[i] and self._members[hint].readings
+                             and self.student_for_name(names[i]) != hint)):
+                ids[i] = int(hint)
+                used.add(int(hint))
+        for i in range(n):  # 4. new students
             if ids[i] is None:
                 ids[i] = len(self._members)
                 self._members.append(_Member(tiles[i].copy(), thumbs[i].copy(), 0))

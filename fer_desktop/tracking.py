@@ -59,12 +59,15 @@ class Track:
         ``(8, 8, 3) float32`` last look.
     seen : float
         When the face was last found, seconds (the source's clock).
+    fixed : bool
+        Whether its id was last given by a tile (``fixed`` in :meth:`FaceTracker.update`).
     """
 
     student: int
     box: np.ndarray
     thumb: np.ndarray
     seen: float
+    fixed: bool = False
 
 
 class FaceTracker:
@@ -99,8 +102,47 @@ class FaceTracker:
         """Forget every track (a new source: places mean nothing there)."""
         self.tracks = []
 
-    def update(self, boxes: np.ndarray, thumbs: np.ndarray, t: float
-               ) -> tuple[np.ndarray, list[Track]]:
+    def _associate(self, boxes: np.ndarray, thumbs: np.ndarray, t: float) -> np.ndarray:
+        """``(k,) int64``: for each face the index in :attr:`tracks` it continues, or -1 (the
+        closest pairs first, each track at most once)."""
+        out = np.full(len(boxes), -1, np.int64)
+        tracks = [tr for tr in self.tracks if 0 <= t - tr.seen <= self.max_age_s]
+        if not tracks or not len(boxes):
+            return out
+        tb = np.array([tr.box for tr in tracks])
+        age = np.array([t - tr.seen for tr in tracks])
+        size = tb[:, 2:].mean(axis=1)
+        dc = ((boxes[None, :, :2] + boxes[None, :, 2:] / 2)
+              - (tb[:, None, :2] + tb[:, None, 2:] / 2))
+        shift = np.hypot(dc[..., 0], dc[..., 1]) / size[:, None]
+        ratio = boxes[None, :, 2:].mean(axis=2) / size[:, None]
+        look = np.abs(np.array([tr.thumb for tr in tracks])[:, None]
+                      - np.asarray(thumbs, np.float32)[None]).mean(axis=(2, 3, 4))
+        reach = np.minimum(3.0, self.max_shift + self.drift * age)[:, None]
+        ok = (shift <= reach) & (ratio >= 0.5) & (ratio <= 2.0) & (look <= self.max_look)
+        cost = shift + look / self.max_look
+        used: set[int] = set()
+        index = {id(tr): k for k, tr in enumerate(self.tracks)}
+        for k in np.argsort(np.where(ok, cost, np.inf), axis=None, kind="stable"):
+            i, j = divmod(int(k), len(boxes))
+            if not ok[i, j]:
+                break
+            if i in used or out[j] >= 0:
+                continue
+            used.add(i)
+            out[j] = index[id(tracks[i])]
+        return out
+
+    def match(self, boxes: np.ndarray, thumbs: np.ndarray, t: float) -> np.ndarray:
+        """The student id each face would continue, -1 for a new face; nothing is changed.
+
+        Parameters are as in :meth:`update`. Returns ``(k,) int64``."""
+        boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+        k = self._associate(boxes, thumbs, t)
+        return np.array([self.tracks[i].student if i >= 0 else -1 for i in k], np.int64)
+
+    def update(self, boxes: np.ndarray, thumbs: np.ndarray, t: float,
+               fixed=None) -> tuple[np.ndarray, list[Track]]:
         """Follow one frame's faces.
 
         Parameters
@@ -111,52 +153,63 @@ class FaceTracker:
             ``(k, 8, 8, 3) float32`` their :func:`face_thumbnails`.
         t : float
             Time of the frame, seconds (the source's clock).
+        fixed : sequence of int or None, optional
+            ``k`` student ids decided elsewhere (a tile's participant, known by the name on the
+            tile), None for the faces to follow here. A fixed face's track takes that id, so
+            that the student keeps it if the tile is lost and the face is followed alone.
 
         Returns
         -------
         ids : np.ndarray
             ``(k,) int64`` student id of each face.
         lost : list of Track
-            The tracks missed in this frame that still keep their id, by student id.
+            The tracks missed in this frame that still keep their id, by student id, but for
+            those last seen as a tile's participant (a participant who leaves a gallery is
+            gone; a face missed in a room is still there).
 
         Raises
         ------
         ValueError
-            If ``boxes`` and ``thumbs`` differ in length.
+            If ``boxes``, ``thumbs`` and ``fixed`` differ in length.
         """
         boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
-        if len(thumbs) != len(boxes):
-            raise ValueError("boxes and thumbs must have the same length")
+        fixed = [None] * len(boxes) if fixed is None else list(fixed)
+        if len(thumbs) != len(boxes) or len(fixed) != len(boxes):
+            raise ValueError("boxes, thumbs and fixed must have the same length")
         # forget tracks missed for too long; a clock that went back (a new source) forgets all
         self.tracks = [tr for tr in self.tracks if 0 <= t - tr.seen <= self.max_age_s]
+        which = self._associate(boxes, thumbs, t)
         ids = np.full(len(boxes), -1, np.int64)
-        if self.tracks and len(boxes):
-            tb = np.array([tr.box for tr in self.tracks])
-            age = np.array([t - tr.seen for tr in self.tracks])
-            size = tb[:, 2:].mean(axis=1)
-            dc = ((boxes[None, :, :2] + boxes[None, :, 2:] / 2)
-                  - (tb[:, None, :2] + tb[:, None, 2:] / 2))
-            shift = np.hypot(dc[..., 0], dc[..., 1]) / size[:, None]
-            ratio = boxes[None, :, 2:].mean(axis=2) / size[:, None]
-            look = np.abs(np.array([tr.thumb for tr in self.tracks])[:, None]
-                          - np.asarray(thumbs, np.float32)[None]).mean(axis=(2, 3, 4))
-            reach = np.minimum(3.0, self.max_shift + self.drift * age)[:, None]
-            ok = (shift <= reach) & (ratio >= 0.5) & (ratio <= 2.0) & (look <= self.max_look)
-            cost = shift + look / self.max_look
-            used_t: set[int] = set()
-            for k in np.argsort(np.where(ok, cost, np.inf), axis=None, kind="stable"):
-                i, j = divmod(int(k), len(boxes))
-                if not ok[i, j]:
-                    break
-                if i in used_t or ids[j] >= 0:
-                    continue
-                used_t.add(i)
-                ids[j] = self.tracks[i].student
-                tr = self.tracks[i]
-                tr.box, tr.thumb, tr.seen = boxes[j].copy(), np.asarray(thumbs[j], np.float32), t
+        by_student = {tr.student: tr for tr in self.tracks}
+        for j, sid in enumerate(fixed):
+            if sid is None:
+                continue
+            tr = by_student.get(int(sid))
+            if tr is None and which[j] >= 0:
+                tr = self.tracks[which[j]]  # the face's track now belongs to the tile's student
+                by_student.pop(tr.student, None)
+                tr.student = int(sid)
+                by_student[tr.student] = tr
+            if tr is None:
+                tr = Track(int(sid), boxes[j].copy(), np.asarray(thumbs[j], np.float32), t)
+                self.tracks.append(tr)
+                by_student[tr.student] = tr
+            tr.box, tr.thumb, tr.seen = boxes[j].copy(), np.asarray(thumbs[j], np.float32), t
+            tr.fixed = True
+            ids[j] = tr.student
+        for j in range(len(boxes)):
+            if ids[j] >= 0 or fixed[j] is not None or which[j] < 0:
+                continue
+            tr = self.tracks[which[j]]
+            if tr.seen == t:  # taken by a fixed face
+                continue
+            tr.box, tr.thumb, tr.seen = boxes[j].copy(), np.asarray(thumbs[j], np.float32), t
+            tr.fixed = False
+            ids[j] = tr.student
         for j in np.flatnonzero(ids < 0):
             sid = int(self.new_id())
             ids[j] = sid
             self.tracks.append(Track(sid, boxes[j].copy(), np.asarray(thumbs[j], np.float32), t))
-        lost = sorted((tr for tr in self.tracks if tr.seen < t), key=lambda tr: tr.student)
+        lost = sorted((tr for tr in self.tracks if tr.seen < t and not tr.fixed),
+                      key=lambda tr: tr.student)
         return ids, lost

@@ -162,3 +162,27 @@ def test_frame_result_validates_its_arrays():
     with pytest.raises(ValueError, match=r"\(n, 4\)"):
         FrameResult.of_tiles(tiles=np.zeros((2, 3)), faces=np.zeros((2, 4)), probs=probs,
                              students=("a", "b"))
+
+
+def test_a_room_of_60_students_each_one_id(faces, analyzer_factory):
+    """The most faces a room camera is asked to follow: 60 students, 10 s; a row of them is
+    taken for a gallery's tiles now and then (regular desks against a plain wall) and keeps
+    its ids all the same."""
+    base = room_people(60, seed=5)
+    rng = np.random.default_rng(1)
+    people = base.copy()
+    analyzer = analyzer_factory(names=None)
+    ids: dict[int, set] = {}
+    for k in range(20):
+        t = 0.5 * k
+        people[:, :2] = base[:, :2] + np.clip(people[:, :2] - base[:, :2]
+                                              + rng.normal(0, 1.5, (60, 2)), -10, 10)
+        img, truth = make_room(faces, people, seed=5)
+        res = analyzer.analyze(Frame(img, k, 1_700_000_000.0 + t, t, "camera:0"))
+        rows = np.flatnonzero(res.has_face)
+        pairs = real_dev.match(res.faces[rows], truth.faces, 0.3)
+        if k == 0:
+            assert len(pairs) >= 57
+        for i, j in pairs:
+            ids.setdefault(j, set()).add(res.student_ids[rows[i]])
+    assert len(ids) == 60 and all(len(v) == 1 for v in ids.values())
