@@ -470,7 +470,8 @@ class Analyzer:
                 c.jobs_t = None
             c.regions_key, c.next_job = key, 0
             c.jobs = [j for r, m in regions for j in self.detector.plan(r, m)]
-            c.free = [f for f in c.free if _inside_any(f.box, boxes_r)]
+            c.free = [f for f in c.free if _inside_any(f.box, boxes_r)
+                      and not (len(small) and _inside_any(f.box, small))]
         if now is None or not self.reuse:
             boxes, scores = _outside(small, *self.detector.run_all(gray, c.jobs, self.workers))
             c.free = [_Free(b, _thumb(gray, _grow(b, 0.25), (16, 16)), float(s))
@@ -564,6 +565,11 @@ class Analyzer:
                                TileState.CAMERA_OFF)
             else:
                 per_tile[i] = (b, sc, TileState.FACE if len(b) else TileState.NO_FACE)
+        tile_faces = np.concatenate([b for b, _, _ in per_tile] + [np.zeros((0, 4), np.int32)])
+        if len(free) and len(tile_faces):  # a face on a tile's edge, found from both sides
+            both = np.concatenate([tile_faces, free]).astype(np.float64)
+            keep = suppress(both, np.r_[np.ones(len(tile_faces)), np.zeros(len(free))])
+            free = free[np.sort(keep[keep >= len(tile_faces)]) - len(tile_faces)]
         faces = [b for b, _, _ in per_tile] + [free]
         face_tiles = np.concatenate([np.full(len(b), i, np.int32) for i, (b, _, _)
                                      in enumerate(per_tile)] + [np.full(len(free), -1, np.int32)])

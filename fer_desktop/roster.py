@@ -8,11 +8,10 @@ frame's tiles student ids:
    old id, also after the person left and came back. Names are compared loosely (:func:`name_key`
    and one edit apart for names of four letters or more), as OCR confuses ``I``/``l`` and may
    miss or add a letter; a student is shown under their most frequent reading;
-2. tiles without a (known) name by continuity with the last frames: the same place and look, or
-   the same look elsewhere (a small colour thumbnail of the tile; not for plain camera-off
-   cards, which all look alike);
-3. a tile still without an id whose face continues a student followed by their face (a hint from
-   :class:`fer_desktop.tracking.FaceTracker`: a room's row of people taken for tiles);
+2. a tile without a (known) name whose face continues a student followed by their face alone (a
+   hint from :class:`fer_desktop.tracking.FaceTracker`: a room's row of people taken for tiles);
+3. by continuity with the last frames: the same place and look, or the same look elsewhere (a
+   small colour thumbnail of the tile; not for plain camera-off cards, which all look alike);
 4. anyone else is new and gets the next id, shown as "Student N" (N = id + 1) until a name is read.
 
 On the first frame ids follow the tiles in row-major order, so without names the students are
@@ -146,9 +145,10 @@ class Roster:
             ``(n, h, w, 3) float32`` thumbnails (:func:`tile_thumbnails`).
         hints : sequence of int, optional
             ``n`` student ids whose face the tile's best face continues (from
-            :meth:`fer_desktop.tracking.FaceTracker.match`; -1 for none): a tile that neither a
-            name nor its place and look gives an id takes that student's, so a student followed
-            by their face keeps their id when a tile is drawn around them.
+            :meth:`fer_desktop.tracking.FaceTracker.match`, which hints only students followed by
+            their face alone; -1 for none): a tile without a known name takes that student's id
+            before any match by place and look, so a student followed by their face keeps
+            their id when a tile is drawn around them.
 
         Returns
         -------
@@ -167,7 +167,13 @@ class Roster:
             if sid is not None and sid not in used:
                 ids[i] = sid
                 used.add(sid)
-        # 2. continuity by place and look with students seen lately
+        for i, hint in enumerate(hints if hints is not None else ()):  # 2. their face
+            if (ids[i] is None and 0 <= hint < len(self._members) and hint not in used
+                    and not (names[i] and self._members[hint].readings
+                             and self.student_for_name(names[i]) != hint)):
+                ids[i] = int(hint)
+                used.add(int(hint))
+        # 3. continuity by place and look with students seen lately
         recent = [k for k, m in enumerate(self._members)
                   if k not in used and self._frame - m.seen <= self.memory_frames]
         pairs = []
@@ -186,12 +192,6 @@ class Roster:
             if ids[i] is None and k not in used:
                 ids[i] = k
                 used.add(k)
-        for i, hint in enumerate(hints if hints is not None else ()):  # 3. their face
-            if (ids[i] is None and 0 <= hint < len(self._members) and hint not in used
-                    and not (names[i] and self._members[hint].readings
-                             and self.student_for_name(names[i]) != hint)):
-                ids[i] = int(hint)
-                used.add(int(hint))
         for i in range(n):  # 4. new students
             if ids[i] is None:
                 ids[i] = len(self._members)

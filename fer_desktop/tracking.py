@@ -33,13 +33,14 @@ THUMB = (8, 8)
 
 def face_thumbnails(image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """``(k, 8, 8, 3) float32`` colour thumbnails of the ``(k, 4)`` xywh face boxes of a BGR
-    image (the face's central part, 60 % of its side: hair and background change less than
-    the face itself between frames, and they are what tells two faces apart the least)."""
+    image, each of the face and what is around it (the box grown by half its size each way:
+    hair, collar, the wall behind), which tells two people apart better than the face alone at
+    8x8 pixels."""
     out = np.zeros((len(boxes), THUMB[1], THUMB[0], 3), np.float32)
     H, W = image.shape[:2]
     for i, (x, y, w, h) in enumerate(np.asarray(boxes, np.float64).reshape(-1, 4)):
-        x0, y0 = int(max(0, x + 0.2 * w)), int(max(0, y + 0.2 * h))
-        x1, y1 = int(min(W, x + 0.8 * w)), int(min(H, y + 0.8 * h))
+        x0, y0 = int(max(0, x - 0.5 * w)), int(max(0, y - 0.5 * h))
+        x1, y1 = int(min(W, x + 1.5 * w)), int(min(H, y + 1.5 * h))
         if x1 > x0 and y1 > y0:
             out[i] = thumbnail(image[y0:y1, x0:x1], THUMB)
     return out
@@ -134,12 +135,13 @@ class FaceTracker:
         return out
 
     def match(self, boxes: np.ndarray, thumbs: np.ndarray, t: float) -> np.ndarray:
-        """The student id each face would continue, -1 for a new face; nothing is changed.
-
-        Parameters are as in :meth:`update`. Returns ``(k,) int64``."""
+        """The student id each face would continue, among the faces followed here (not those
+        last given their id by a tile, whose tiles know them); -1 for none. Nothing is
+        changed. Parameters are as in :meth:`update`. Returns ``(k,) int64``."""
         boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
         k = self._associate(boxes, thumbs, t)
-        return np.array([self.tracks[i].student if i >= 0 else -1 for i in k], np.int64)
+        return np.array([self.tracks[i].student if i >= 0 and not self.tracks[i].fixed else -1
+                         for i in k], np.int64)
 
     def update(self, boxes: np.ndarray, thumbs: np.ndarray, t: float,
                fixed=None) -> tuple[np.ndarray, list[Track]]:
