@@ -499,8 +499,9 @@ def _layout(stats: np.ndarray, gray: np.ndarray, scale: float,
     joined, and the speaker tile that goes with a strip: ``(k, 4)`` xywh, possibly empty, and
     how many of them were joined from pieces. With ``cut``, when that gives fewer than two
     tiles, a solid block of videos drawn edge to edge is cut into its cells
-    (:func:`_cut_blocks`), which are taken when they are more (all of them count as joined). ``memo`` keeps, across the masks of
-    one frame, which boxes are shared documents and how blocks are cut."""
+    (:func:`_cut_blocks`), which are taken when they are more (all of them count as joined).
+    ``memo`` keeps, across the masks of one frame, which boxes are shared documents and how
+    blocks are cut."""
     memo = {} if memo is None else memo
     tiles, joined = _group_layout(stats, gray, scale, memo.setdefault("documents", {}))
     if cut and len(tiles) < 2:
@@ -653,8 +654,8 @@ def _complete_rows(tiles: np.ndarray, gray: np.ndarray) -> np.ndarray:
                         or _overlaps(cell, added) or not _differs(gray, cell, level, 0.6)
                         or _differs(gray, (x, gap_y, w, 1), level, 0.3)):
                     continue
-                sides = [(c, cell[1], 1, h) for c in (x - int(np.ceil(gx / 2)), x + w + int(gx // 2))
-                         if 0 <= c < W]
+                sides = [(c, cell[1], 1, h)
+                         for c in (x - int(np.ceil(gx / 2)), x + w + int(gx // 2)) if 0 <= c < W]
                 if sides and not any(_differs(gray, b, level, 0.3) for b in sides):
                     added = np.concatenate([added, cell[None]])
     out.append(added)

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from testing.meetings import iou as iou_matrix
+
 #: The development set's folder: ``$FER_REAL_DEV``, else ``../shared/real_dev`` beside the
 #: project's root.
 ROOT = Path(os.environ.get("FER_REAL_DEV",
@@ -110,19 +112,6 @@ def load(root: Path = ROOT, kind: str | None = None) -> list[TruthImage]:
             face_labels=tuple(f.get("label") for f in faces),
             staged=bool(e.get("staged", False))))
     return out
-
-
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``(len(a), len(b)) float64`` IoU of xywh boxes."""
-    a = np.asarray(a, np.float64).reshape(-1, 4)
-    b = np.asarray(b, np.float64).reshape(-1, 4)
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum(a[:, None, 0] + a[:, None, 2], b[None, :, 0] + b[None, :, 2])
-    y1 = np.minimum(a[:, None, 1] + a[:, None, 3], b[None, :, 1] + b[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
 
 
 def match(pred: np.ndarray, truth: np.ndarray, min_iou: float) -> list[tuple[int, int]]:
