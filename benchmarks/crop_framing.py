@@ -2,7 +2,7 @@
 
 Each validation face (48x48) is upscaled x4, placed in a larger grey frame (a replicated border,
 as if it were a webcam picture), found again by the app's own Haar step, and cut with
-:func:`fer_desktop.faces.crop_faces` at several margins. Accuracy of the runtime model through
+:func:`fer_desktop.analysis.faces.crop_faces` at several margins. Accuracy of the runtime model through
 that path is reported next to its accuracy on the raw crops.
 
     uv run --group dev python benchmarks/crop_framing.py [--data ../shared/data/fer2013_train_val.npz]
@@ -19,10 +19,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from fer_desktop.cvutil import cv2
-from fer_desktop.emotions import EmotionModel
-from fer_desktop.evaluate import load_split
-from fer_desktop.faces import FaceDetector, crop_faces
+from fer_desktop.analysis.cvutil import cv2
+from fer_desktop.analysis.emotions import EmotionModel
+from fer_desktop.training.evaluate import load_split
+from fer_desktop.analysis.faces import FaceDetector, crop_faces
+from fer_desktop.runtime import configure
 
 
 def embed(face: np.ndarray, scale: int = 4, pad: float = 0.6) -> tuple[np.ndarray, np.ndarray]:
@@ -37,6 +38,7 @@ def embed(face: np.ndarray, scale: int = 4, pad: float = 0.6) -> tuple[np.ndarra
 
 
 def main() -> int:
+    configure()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" /
                                           "fer2013_train_val.npz"))

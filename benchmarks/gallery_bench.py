@@ -24,12 +24,13 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from fer_desktop.cvutil import cv2
-from fer_desktop.gallery import find_tiles
+from fer_desktop.analysis.cvutil import cv2
+from fer_desktop.analysis.gallery import find_tiles
 from testing.meetings import (
     App, MeetingSpec, View, corpus, iou, render, tile_matches)
 from testing.synthetic import sample_faces
-from fer_desktop.tiles import camera_off_mask
+from fer_desktop.analysis.tiles import camera_off_mask
+from fer_desktop.runtime import configure
 
 
 def dense_low_res(faces, min_iou: float) -> dict:
@@ -51,6 +52,7 @@ def dense_low_res(faces, min_iou: float) -> dict:
 
 
 def main() -> int:
+    configure()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=240)
     ap.add_argument("--seed", type=int, default=0)

@@ -3,11 +3,11 @@
 FER-2013 validation faces (48x48) are scaled to a fraction of a 16:9 tile's height and placed in
 the tile (a replicated border, as a webcam picture around the face), at four tile sizes: 135
 pixels (a 49-tile 1080p gallery), 300 and 540 pixels. Each setting of
-:class:`fer_desktop.faces.FaceDetector` searches every tile on one thread; reported per tile
+:class:`fer_desktop.analysis.faces.FaceDetector` searches every tile on one thread; reported per tile
 size: milliseconds per tile, the share of faces found (and of those, on the face: IoU >= 0.5
 with the placed face), the share of tiles without a face (pieces of scikit-image's sample
 pictures without people) where a face is reported, and the runtime model's accuracy on the
-faces found (through :func:`fer_desktop.faces.crop_faces`). The table shows "ms, % found on
+faces found (through :func:`fer_desktop.analysis.faces.crop_faces`). The table shows "ms, % found on
 the face / % of empty tiles with a false face".
 
     uv run --group dev python benchmarks/haar_bench.py [--n 1200] [--data ../shared/data/fer2013_train_val.npz]
@@ -27,10 +27,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from fer_desktop.cvutil import cv2
-from fer_desktop.emotions import EmotionModel
-from fer_desktop.evaluate import load_split
-from fer_desktop.faces import NO_FACE, FaceDetector, crop_faces, to_frame
+from fer_desktop.analysis.cvutil import cv2
+from fer_desktop.analysis.emotions import EmotionModel
+from fer_desktop.training.evaluate import load_split
+from fer_desktop.analysis.faces import NO_FACE, FaceDetector, crop_faces, to_frame
+from fer_desktop.runtime import configure
 
 #: (tile height in pixels, face side as a fraction of it)
 TILES = ((135, 0.3), (135, 0.45), (300, 0.3), (540, 0.4))
@@ -144,6 +145,7 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def main() -> int:
+    configure()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" /
                                           "fer2013_train_val.npz"))

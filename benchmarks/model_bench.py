@@ -32,8 +32,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from fer_desktop.emotions import EmotionModel
-from fer_desktop.evaluate import load_split
+from fer_desktop.analysis.emotions import EmotionModel
+from fer_desktop.training.evaluate import load_split
+from fer_desktop.runtime import configure
 
 BATCHES = (1, 25, 49)
 
@@ -56,6 +57,7 @@ def _accuracy(logits_fn, x: np.ndarray, y: np.ndarray, batch: int = 64) -> float
 
 
 def main(argv: list[str] | None = None) -> int:
+    configure()
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=str(ROOT.parent / "shared/data/fer2013_train_val.npz"))
     p.add_argument("--model", default=str(ROOT / "models/fer_cnn.tflite"),
@@ -68,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     import keras
     import tensorflow as tf
 
-    from fer_desktop.train import export_litert
+    from fer_desktop.training.train import export_litert
 
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)

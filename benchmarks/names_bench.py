@@ -3,9 +3,9 @@
     uv run --group dev python benchmarks/names_bench.py [--n 240]
 
 Reads every true tile's label of :func:`testing.meetings.corpus` with
-:class:`fer_desktop.names.NameReader` (a screenshot's labels in one call, as the app reads them)
+:class:`fer_desktop.analysis.names.NameReader` (a screenshot's labels in one call, as the app reads them)
 and prints the exact and the loose accuracy (names compared with
-:func:`fer_desktop.roster.name_key`), per app, and the time per label.
+:func:`fer_desktop.analysis.roster.name_key`), per app, and the time per label.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ import time
 from collections import defaultdict
 
 from testing import meetings
-from fer_desktop.names import NameReader
-from fer_desktop.roster import name_key
+from fer_desktop.analysis.names import NameReader
+from fer_desktop.analysis.roster import name_key
 from testing.synthetic import sample_faces
+from fer_desktop.runtime import configure
 
 
 def main() -> None:
+    configure()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=240, help="corpus specs")
     args = ap.parse_args()

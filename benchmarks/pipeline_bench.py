@@ -23,10 +23,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from fer_desktop.emotions import EmotionModel
-from fer_desktop.evaluate import evaluate
-from fer_desktop.pipeline import Analyzer
+from fer_desktop.analysis.emotions import EmotionModel
+from fer_desktop.training.evaluate import evaluate
+from fer_desktop.analysis.pipeline import Analyzer
 from testing.synthetic import make_gallery, sample_faces
+from fer_desktop.runtime import configure
 
 
 def bench_frames(analyzer: Analyzer, sizes, tiles, repeats: int) -> list[dict]:
@@ -64,6 +65,7 @@ def bench_frames(analyzer: Analyzer, sizes, tiles, repeats: int) -> list[dict]:
 
 
 def main() -> int:
+    configure()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" /
                                           "fer2013_train_val.npz"))

@@ -29,10 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_desktop.cvutil import cv2
-from fer_desktop.pipeline import Analyzer
-from fer_desktop.sources import Frame, read_image
+from fer_desktop.analysis.pipeline import Analyzer
+from fer_desktop.capture.sources import Frame, read_image
 from testing import real_dev
+from fer_desktop.runtime import configure
 
 OUT = Path(__file__).resolve().parent / "results" / "real.json"
 FER_TIMING = Path(__file__).resolve().parent / "fer_timing.py"
@@ -137,6 +137,7 @@ def report(images, ours: dict, fer: dict | None) -> str:
 
 
 def main() -> int:
+    configure()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(real_dev.ROOT), help="the real_dev folder")
     ap.add_argument("--fer-python", help="a Python with fer installed (omit: fer-desktop only)")
@@ -146,7 +147,6 @@ def main() -> int:
     if not real_dev.available(Path(args.data)):
         print(f"no real_dev set at {args.data}")
         return 2
-    cv2.setNumThreads(1)
     images = real_dev.load(Path(args.data))
     if args.only:
         images = [t for t in images if any(o in t.name for o in args.only)]

@@ -43,12 +43,13 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from fer_desktop.cvutil import cv2
-from fer_desktop.emotions import EmotionModel
+from fer_desktop.analysis.cvutil import cv2
+from fer_desktop.analysis.emotions import EmotionModel
 from testing.meetings import MeetingSpec, render
-from fer_desktop.pipeline import Analyzer, FrameResult
-from fer_desktop.sources import Frame
+from fer_desktop.analysis.pipeline import Analyzer, FrameResult
+from fer_desktop.capture.sources import Frame
 from testing.synthetic import make_room, room_people, sample_faces
+from fer_desktop.runtime import configure
 
 SIZES = ((1920, 1080), (2560, 1440), (3840, 2160))
 TILES = (4, 9, 25, 49)
@@ -132,6 +133,7 @@ def cpu_use(analyzer: Analyzer, img: np.ndarray, seconds: float, rate: float = 2
 
 
 def main() -> int:
+    configure()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fer-python", help="a Python with the fer package (skipped when absent)")
     ap.add_argument("--model", help="the .tflite model (default: the shipped one)")

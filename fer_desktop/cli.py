@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 from fer_desktop import __version__
-from fer_desktop.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+from fer_desktop.runtime import configure
+from fer_desktop.capture.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 
 log = logging.getLogger("fer_desktop")
 
@@ -51,10 +52,10 @@ def run_analyze(args) -> int:
     """``fer-desktop analyze``: the GUI's pipeline, headless, into the session CSV schema."""
     from tqdm import tqdm
 
-    from fer_desktop.emotions import EmotionModel, ModelError
-    from fer_desktop.export import CsvSink, ExportError
-    from fer_desktop.pipeline import Analyzer
-    from fer_desktop.sources import SourceError, VideoSource, open_path
+    from fer_desktop.analysis.emotions import EmotionModel, ModelError
+    from fer_desktop.session.export import CsvSink, ExportError
+    from fer_desktop.analysis.pipeline import Analyzer
+    from fer_desktop.capture.sources import SourceError, VideoSource, open_path
 
     files, problems = _expand_inputs(args.inputs)
     for p in problems:
@@ -116,8 +117,8 @@ def run_analyze(args) -> int:
 
 def run_evaluate(args) -> int:
     """``fer-desktop evaluate``: JSON metrics of the runtime model on a labelled split."""
-    from fer_desktop.emotions import EmotionModel, ModelError
-    from fer_desktop.evaluate import evaluate
+    from fer_desktop.analysis.emotions import EmotionModel, ModelError
+    from fer_desktop.training.evaluate import evaluate
 
     try:
         model = EmotionModel(args.model, num_threads=args.threads)
@@ -131,7 +132,7 @@ def run_evaluate(args) -> int:
 def run_train(args) -> int:
     """``fer-desktop train``: train and export the expression CNN (TensorFlow required)."""
     try:
-        from fer_desktop.train import TrainConfig, train
+        from fer_desktop.training.train import TrainConfig, train
     except ImportError as exc:  # TensorFlow is an optional extra
         return _fail(f"training needs TensorFlow ({exc}); install it with: uv sync --extra train")
     cfg = TrainConfig(data=args.data, out_dir=args.out, name=args.name, epochs=args.epochs,
@@ -153,10 +154,10 @@ def run_calibrate(args) -> int:
     """``fer-desktop calibrate``: choose flip TTA and fit the temperature of a model on the
     validation split, into its metrics file."""
     try:
-        from fer_desktop.train import update_calibration
+        from fer_desktop.training.train import update_calibration
     except ImportError as exc:
         return _fail(f"calibration needs TensorFlow ({exc}); install it with: uv sync --extra train")
-    from fer_desktop.emotions import DEFAULT_MODEL, ModelError
+    from fer_desktop.analysis.emotions import DEFAULT_MODEL, ModelError
 
     try:
         metrics = update_calibration(args.model or DEFAULT_MODEL, args.data)
@@ -171,7 +172,7 @@ def run_calibrate(args) -> int:
 
 def run_gui(args) -> int:
     """Open the window, optionally on a source and recording to a CSV."""
-    from fer_desktop.gui.app import run_gui as _run
+    from fer_desktop.gui.qt_app import run_gui as _run
 
     return _run(args.source, args.csv, args.model)
 
@@ -254,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
+    configure()
     if args.command is None:
         return run_gui(args)
     try:

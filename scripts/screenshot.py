@@ -28,7 +28,7 @@ WINDOW_H = 800  # a typical window, not the whole screen height
 
 
 def write_gallery(path: Path) -> None:
-    from fer_desktop.cvutil import cv2
+    from fer_desktop.analysis.cvutil import cv2
     from testing.synthetic import make_gallery, sample_faces
 
     image, _ = make_gallery(sample_faces(), 25, (GALLERY_W, SCREEN_H), empty=(7, 18), seed=11)
@@ -52,8 +52,8 @@ def show(path: Path) -> int:
 def run_app(out: Path, seconds: float, model: str | None) -> int:
     from PySide6.QtCore import QTimer
 
-    from fer_desktop.cvutil import cv2
-    from fer_desktop.emotions import DEFAULT_MODEL
+    from fer_desktop.analysis.cvutil import cv2
+    from fer_desktop.analysis.emotions import DEFAULT_MODEL
     from fer_desktop.gui.qt_main_window import QtMainWindow
     from fer_desktop.gui.qt_settings import NOTICE_VERSION
 
@@ -84,7 +84,7 @@ def run_app(out: Path, seconds: float, model: str | None) -> int:
 def _grab_window(widget, path: Path) -> None:
     """Crop ``widget``'s frame from a capture of the whole X screen (window decorations and
     all, as a teacher sees it)."""
-    from fer_desktop.cvutil import cv2
+    from fer_desktop.analysis.cvutil import cv2
 
     full = path.with_name(path.stem + "-full.png")
     subprocess.run(["import", "-window", "root", str(full)], check=True)
@@ -138,11 +138,11 @@ def run_cockpit(out: Path, name: str, mode: str, theme: str, seconds: float,
 
     from PySide6.QtCore import QTimer
 
-    from fer_desktop.emotions import DEFAULT_MODEL
-    from fer_desktop.gui.alerts import AlertRules
+    from fer_desktop.analysis.emotions import DEFAULT_MODEL
+    from fer_desktop.session.alerts import AlertRules
     from fer_desktop.gui.qt_main_window import QtMainWindow
     from fer_desktop.gui.qt_settings import NOTICE_VERSION, QtSettingsStore
-    from fer_desktop.gui.settings import AppSettings, PrivacyMode
+    from fer_desktop.session.settings import AppSettings, PrivacyMode
     from testing.synthetic import NAMES
 
     out.mkdir(parents=True, exist_ok=True)
@@ -214,7 +214,7 @@ def run_room(out: Path, seconds: float, model: str | None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QTimer
 
-    from fer_desktop.cvutil import cv2
+    from fer_desktop.analysis.cvutil import cv2
     from fer_desktop.gui.qt_main_window import QtMainWindow
     from fer_desktop.gui.qt_settings import NOTICE_VERSION
     from testing.synthetic import make_room, room_people, sample_faces
@@ -240,6 +240,9 @@ def run_room(out: Path, seconds: float, model: str | None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from fer_desktop.runtime import configure
+
+    configure()
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)

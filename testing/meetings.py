@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fer_desktop.cvutil import cv2
-from fer_desktop.gallery import sort_row_major
+from fer_desktop.analysis.cvutil import cv2
+from fer_desktop.analysis.gallery import sort_row_major
 from testing.synthetic import NAMES, GalleryTruth, _face_tile, grid_layout
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fer_desktop.cvutil import cv2
+from fer_desktop.analysis.cvutil import cv2
 
 BACKGROUND = (26, 26, 26)  # BGR, Zoom's dark gallery background
 TITLE_BAR = (232, 232, 232)
@@ -241,7 +241,7 @@ def room_people(n: int, size: tuple[int, int] = (1920, 1080), seed: int = 0) -> 
 def _face_in(portrait: np.ndarray) -> tuple[float, float, float, float]:
     """The face box of a portrait, as fractions of its width and height (found once with the
     Haar cascade; the middle of the upper half when none is found)."""
-    from fer_desktop.faces import FaceDetector
+    from fer_desktop.analysis.faces import FaceDetector
 
     gray = cv2.cvtColor(portrait, cv2.COLOR_BGR2GRAY)
     box = FaceDetector().best_in_tile(gray, np.array([0, 0, gray.shape[1], gray.shape[0]]))

@@ -13,6 +13,10 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from fer_desktop.runtime import configure  # noqa: E402
+
+configure()
+
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_MODEL = ROOT / "models" / "fer_cnn.tflite"
 DEV_MODEL = Path("/tmp/tinymodel/t.tflite")  # only while the first model was being trained
@@ -37,8 +41,8 @@ def faces() -> list[np.ndarray]:
 
 @pytest.fixture(scope="session")
 def analyzer_factory(model_path):
-    from fer_desktop.emotions import EmotionModel
-    from fer_desktop.pipeline import Analyzer
+    from fer_desktop.analysis.emotions import EmotionModel
+    from fer_desktop.analysis.pipeline import Analyzer
 
     def make(**kw):
         return Analyzer(EmotionModel(model_path), **kw)
@@ -87,7 +91,7 @@ def gallery_image(faces) -> np.ndarray:
 @pytest.fixture(scope="session")
 def gallery_png(gallery_image, tmp_path_factory) -> Path:
     """:func:`gallery_image` written as a PNG."""
-    from fer_desktop.cvutil import cv2
+    from fer_desktop.analysis.cvutil import cv2
 
     path = tmp_path_factory.mktemp("gallery") / "gallery9.png"
     cv2.imwrite(str(path), gallery_image)

@@ -16,16 +16,16 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor, QDesktopServices, QKeySequence, QPalette
 from PySide6.QtWidgets import QApplication, QLabel
 
-from fer_desktop.cvutil import cv2
-from fer_desktop.export import CLASS_COLUMNS, CSV_COLUMNS, SUMMARY_COLUMNS, read_csv
-from fer_desktop.gui.alerts import AlertKind, AlertRules
-from fer_desktop.gui.badges import BadgeKind
+from fer_desktop.analysis.cvutil import cv2
+from fer_desktop.session.export import CLASS_COLUMNS, CSV_COLUMNS, SUMMARY_COLUMNS, read_csv
+from fer_desktop.session.alerts import AlertKind, AlertRules
+from fer_desktop.session.badges import BadgeKind
 from fer_desktop.gui.qt_icons import badge_icon
 from fer_desktop.gui.qt_main_window import QtMainWindow
 from fer_desktop.gui.qt_mood_chart import QtMoodChart
 from fer_desktop.gui.qt_settings import QtSettingsStore
-from fer_desktop.gui.session import SessionState
-from fer_desktop.gui.settings import AppSettings, PrivacyMode
+from fer_desktop.session.updates import SessionState
+from fer_desktop.session.settings import AppSettings, PrivacyMode
 from fer_desktop.labels import EMOTIONS
 
 WAIT_MS = 20_000
@@ -349,8 +349,8 @@ def test_selection_timeline_and_rename_follow_the_student_when_tiles_reflow(qtbo
     from types import SimpleNamespace
 
     from fer_desktop.gui.qt_timeline import ROWS
-    from fer_desktop.gui.session import AnalysisUpdate
-    from fer_desktop.pipeline import FrameResult
+    from fer_desktop.session.updates import AnalysisUpdate
+    from fer_desktop.analysis.pipeline import FrameResult
 
     win = make_window()
     win._worker = SimpleNamespace(run_id=-1)  # stands in for the analysis thread

@@ -8,18 +8,18 @@ import dataclasses
 import numpy as np
 import pytest
 
-from fer_desktop.export import CLASS_COLUMNS, CSV_COLUMNS, SUMMARY_COLUMNS, copy_csv, read_csv, \
+from fer_desktop.session.export import CLASS_COLUMNS, CSV_COLUMNS, SUMMARY_COLUMNS, copy_csv, read_csv, \
     result_rows, write_class_csv, write_summary_csv
-from fer_desktop.gui.alerts import AlertEngine, AlertKind, AlertRules
-from fer_desktop.gui.badges import BadgeKind, TileState, badges_for
-from fer_desktop.gui.palette import CAMERA_OFF_COLOUR, EMOTION_COLOURS, NO_FACE_COLOUR, \
+from fer_desktop.session.alerts import AlertEngine, AlertKind, AlertRules
+from fer_desktop.session.badges import BadgeKind, TileState, badges_for
+from fer_desktop.session.palette import CAMERA_OFF_COLOUR, EMOTION_COLOURS, NO_FACE_COLOUR, \
     UNCERTAIN_COLOUR
-from fer_desktop.gui.session_record import SessionRecord
-from fer_desktop.gui.settings import AppSettings, PrivacyMode
+from fer_desktop.session.record import SessionRecord
+from fer_desktop.session.settings import AppSettings, PrivacyMode
 from fer_desktop.labels import EMOTIONS
-from fer_desktop.pipeline import FrameResult
-from fer_desktop.report import ReportData, render_html
-from fer_desktop.summary import NO_FACE, class_mood, sample_weights, summarize, summarize_rows
+from fer_desktop.analysis.pipeline import FrameResult
+from fer_desktop.session.report import ReportData, render_html
+from fer_desktop.session.summary import NO_FACE, class_mood, sample_weights, summarize, summarize_rows
 
 HAPPY, SAD, NEUTRAL = (EMOTIONS.index(e) for e in ("happy", "sad", "neutral"))
 

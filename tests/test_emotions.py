@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from fer_desktop.cvutil import cv2
-from fer_desktop.emotions import EmotionModel, ModelError, softmax
-from fer_desktop.faces import FaceDetector, crop_faces
+from fer_desktop.analysis.cvutil import cv2
+from fer_desktop.analysis.emotions import EmotionModel, ModelError, softmax
+from fer_desktop.analysis.faces import FaceDetector, crop_faces
 from fer_desktop.labels import EMOTIONS
-from fer_desktop.students import ProbabilitySmoother
+from fer_desktop.analysis.students import ProbabilitySmoother
 
 
 def _real_face_crops(faces) -> np.ndarray:
@@ -82,7 +82,7 @@ def test_smoother_damps_flicker_and_follows_a_lasting_change():
 
 
 def test_temperature_fit_recovers_the_temperature_that_generated_the_labels():
-    from fer_desktop.evaluate import expected_calibration_error, fit_temperature
+    from fer_desktop.training.evaluate import expected_calibration_error, fit_temperature
 
     rng = np.random.default_rng(0)
     z = rng.normal(0, 3, (20000, 7))

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fer_desktop.cvutil import cv2
-from fer_desktop.export import CSV_COLUMNS, result_rows
-from fer_desktop.gallery import find_tiles
-from fer_desktop.pipeline import FrameResult
-from fer_desktop.sources import Frame
-from fer_desktop.tiles import TileState
+from fer_desktop.analysis.cvutil import cv2
+from fer_desktop.session.export import CSV_COLUMNS, result_rows
+from fer_desktop.analysis.gallery import find_tiles
+from fer_desktop.analysis.pipeline import FrameResult
+from fer_desktop.capture.sources import Frame
+from fer_desktop.analysis.tiles import TileState
 from testing import real_dev
 from testing.meetings import App, MeetingSpec, View, render, tile_matches
 from testing.synthetic import make_room, room_people

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fer_desktop.cvutil import cv2
-from fer_desktop.faces import FaceDetector, crop_faces
-from fer_desktop.gallery import _component_stats, find_tiles, sort_row_major
+from fer_desktop.analysis.cvutil import cv2
+from fer_desktop.analysis.faces import FaceDetector, crop_faces
+from fer_desktop.analysis.gallery import _component_stats, find_tiles, sort_row_major
 from testing.synthetic import make_gallery
 
 

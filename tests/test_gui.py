@@ -10,15 +10,15 @@ import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from fer_desktop.cvutil import cv2
-from fer_desktop.export import CSV_COLUMNS, read_csv
-from fer_desktop.gui.app import run_gui
-from fer_desktop.gui.palette import CAMERA_OFF_COLOUR, EMOTION_COLOURS, NO_FACE_COLOUR
+from fer_desktop.analysis.cvutil import cv2
+from fer_desktop.session.export import CSV_COLUMNS, read_csv
+from fer_desktop.gui.qt_app import run_gui
+from fer_desktop.session.palette import CAMERA_OFF_COLOUR, EMOTION_COLOURS, NO_FACE_COLOUR
 from fer_desktop.gui.qt_main_window import QtMainWindow
 from fer_desktop.gui.qt_region_picker import QtRegionPicker
 from fer_desktop.gui.qt_worker import QtAnalysisWorker
 from fer_desktop.labels import EMOTIONS
-from fer_desktop.sources import FrameSource, SourceError, SourceKind
+from fer_desktop.capture.sources import FrameSource, SourceError, SourceKind
 from testing.synthetic import make_gallery
 
 WAIT_MS = 20_000  # first result: model load + one analysis, slow on a busy 2-core machine

@@ -9,14 +9,14 @@ import time
 import numpy as np
 import pytest
 
-from fer_desktop.gui.badges import badges_for, confidence_text
-from fer_desktop.gui.capture import LatestFrame, StreamReader
-from fer_desktop.gui.mood_history import MoodHistory
-from fer_desktop.gui.palette import EMOTION_COLOURS, NO_FACE_COLOUR, text_colour_on
-from fer_desktop.gui.session import RateMonitor, make_preview, session_file_name
+from fer_desktop.session.badges import badges_for, confidence_text
+from fer_desktop.capture.readers import LatestFrame, StreamReader
+from fer_desktop.session.mood_history import MoodHistory
+from fer_desktop.session.palette import EMOTION_COLOURS, NO_FACE_COLOUR, text_colour_on
+from fer_desktop.session.updates import RateMonitor, make_preview, session_file_name
 from fer_desktop.labels import EMOTIONS
-from fer_desktop.pipeline import FrameResult
-from fer_desktop.sources import Frame, FrameSource, SourceError, SourceKind
+from fer_desktop.analysis.pipeline import FrameResult
+from fer_desktop.capture.sources import Frame, FrameSource, SourceError, SourceKind
 
 
 def _frame(i: int) -> Frame:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fer_desktop.cvutil import cv2
-from fer_desktop.gallery import find_tiles
+from fer_desktop.analysis.cvutil import cv2
+from fer_desktop.analysis.gallery import find_tiles
 from testing.meetings import App, MeetingSpec, View, corpus, iou, render, tile_matches
-from fer_desktop.sources import Frame
-from fer_desktop.tiles import TileState, camera_off_mask, plainness
+from fer_desktop.capture.sources import Frame
+from fer_desktop.analysis.tiles import TileState, camera_off_mask, plainness
 
 
 def _score(spec, faces):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fer_desktop.sources import Frame
+from fer_desktop.capture.sources import Frame
 from testing.synthetic import CAMERA_OFF, make_gallery
 
 
@@ -73,7 +73,7 @@ def test_tiles_searched_on_two_threads_give_the_same_faces(analyzer_factory, fac
 
 
 def test_thumbnail_is_the_area_average_of_large_and_small_images():
-    from fer_desktop.cvutil import cv2, thumbnail
+    from fer_desktop.analysis.cvutil import cv2, thumbnail
 
     rng = np.random.default_rng(0)
     # a 4K-sized tile: smooth shading, sharp blocks and sensor noise

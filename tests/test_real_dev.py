@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from fer_desktop.sources import Frame, read_image
+from fer_desktop.capture.sources import Frame, read_image
 from testing import real_dev
 
 pytestmark = pytest.mark.skipif(not real_dev.available(), reason="../shared/real_dev is absent")

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from testing import meetings
-from fer_desktop.export import result_rows
-from fer_desktop.names import NameReader, clean_name, label_strip, text_crop
-from fer_desktop.roster import Roster, name_key, tile_thumbnails
-from fer_desktop.sources import Frame
+from fer_desktop.session.export import result_rows
+from fer_desktop.analysis.names import NameReader, clean_name, label_strip, text_crop
+from fer_desktop.analysis.roster import Roster, name_key, tile_thumbnails
+from fer_desktop.capture.sources import Frame
 from testing.synthetic import NAMES, make_gallery
 
 BOX = np.array([[0, 0, 160, 90]], np.int32)
@@ -120,9 +120,9 @@ def test_missing_ocr_falls_back_to_numbered_students(monkeypatch, caplog, faces,
     def broken():
         raise ImportError("No module named 'rapidocr'")
 
-    monkeypatch.setattr("fer_desktop.names.rapidocr_recognizer", broken)
+    monkeypatch.setattr("fer_desktop.analysis.names.rapidocr_recognizer", broken)
     img, truth = make_gallery(faces, 4, size=(960, 540))
-    with caplog.at_level(logging.WARNING, logger="fer_desktop.names"):
+    with caplog.at_level(logging.WARNING, logger="fer_desktop.analysis.names"):
         result = analyzer_factory().analyze(Frame(img, 0, time.time(), 0.0, "x"))
     assert result.students == ("Student 1", "Student 2", "Student 3", "Student 4")
     assert "names cannot be read" in caplog.text

@@ -9,13 +9,13 @@ import sys
 import numpy as np
 import pytest
 
-from fer_desktop.roster import name_key
+from fer_desktop.analysis.roster import name_key
 
 from fer_desktop.cli import main
-from fer_desktop.cvutil import cv2
-from fer_desktop.export import CSV_COLUMNS, CsvSink, ExportError, read_csv
+from fer_desktop.analysis.cvutil import cv2
+from fer_desktop.session.export import CSV_COLUMNS, CsvSink, ExportError, read_csv
 from fer_desktop.labels import EMOTIONS
-from fer_desktop.sources import Frame, SourceError, parse_source
+from fer_desktop.capture.sources import Frame, SourceError, parse_source
 from testing.synthetic import make_gallery
 
 EXPECTED_COLUMNS = [
@@ -148,7 +148,7 @@ def test_cli_process_prints_no_traceback(tmp_path):
 
 
 def test_evaluate_prints_json_metrics(model_path, faces, tmp_path, capsys):
-    from fer_desktop.faces import FaceDetector, crop_faces
+    from fer_desktop.analysis.faces import FaceDetector, crop_faces
 
     det = FaceDetector()
     crops = []

@@ -10,14 +10,14 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from fer_desktop.emotions import EmotionModel  # noqa: E402
-from fer_desktop.train import FLIP_SHARES, TrainConfig, class_weights, train  # noqa: E402
+from fer_desktop.analysis.emotions import EmotionModel  # noqa: E402
+from fer_desktop.training.train import FLIP_SHARES, TrainConfig, class_weights, train  # noqa: E402
 
 
 def _tiny_faces(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Two easy classes drawn as 48x48 grey 'faces': a wide open bright smile (happy) or a wide
     dark closed mouth (neutral), with noise and random brightness."""
-    from fer_desktop.cvutil import cv2
+    from fer_desktop.analysis.cvutil import cv2
 
     rng = np.random.default_rng(seed)
     x = np.empty((n, 48, 48), np.uint8)
@@ -88,7 +88,7 @@ def test_class_weights_favour_rare_classes():
 def test_calibration_is_written_where_the_app_reads_it(trained):
     from pathlib import Path
 
-    from fer_desktop.train import update_calibration
+    from fer_desktop.training.train import update_calibration
 
     cfg, _, _, _ = trained
     tflite = Path(cfg.out_dir) / "tiny.tflite"
@@ -115,7 +115,7 @@ def test_the_last_epochs_are_averaged_and_the_better_model_ships(trained):
 
 
 def test_average_weights_is_the_element_wise_mean(tmp_path):
-    from fer_desktop.train import average_weights, build_model
+    from fer_desktop.training.train import average_weights, build_model
 
     a, b = build_model("vggl", width=4), build_model("vggl", width=4)
     b.set_weights([w + 1.0 for w in a.get_weights()])
@@ -130,7 +130,7 @@ def test_average_weights_is_the_element_wise_mean(tmp_path):
 def test_recomputed_batch_norm_statistics_are_those_of_the_data():
     import keras
 
-    from fer_desktop.train import build_model, recompute_batch_norm
+    from fer_desktop.training.train import build_model, recompute_batch_norm
 
     model = build_model("vggl", width=4)
     x = np.random.default_rng(0).integers(40, 220, (512, 48, 48)).astype(np.uint8)
@@ -148,7 +148,7 @@ def test_recomputed_batch_norm_statistics_are_those_of_the_data():
 
 @pytest.mark.parametrize("arch", ["vgg", "vggl", "res"])
 def test_every_candidate_architecture_maps_faces_to_seven_logits(arch):
-    from fer_desktop.train import build_model
+    from fer_desktop.training.train import build_model
 
     model = build_model(arch, width=4)
     faces = np.random.default_rng(0).integers(0, 256, (3, 48, 48, 1)).astype(np.float32)
@@ -161,7 +161,7 @@ def test_every_candidate_architecture_maps_faces_to_seven_logits(arch):
 
 
 def test_unknown_architecture_is_refused():
-    from fer_desktop.train import build_model
+    from fer_desktop.training.train import build_model
 
     with pytest.raises(ValueError, match="unknown architecture"):
         build_model("transformer")

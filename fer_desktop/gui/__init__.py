@@ -1,6 +1,3 @@
-"""The desktop GUI (PySide6 + pyqtgraph).
-
-Qt-free helpers (``palette``, ``capture``, ``session``, ``badges``, ``mood_history``,
-``alerts``, ``session_record``, ``settings``) hold the state and logic; the ``qt_*`` modules are
-thin views and the analysis thread; :func:`fer_desktop.gui.app.run_gui` starts the application.
-"""
+"""The desktop GUI (PySide6 + pyqtgraph): Qt modules only, named ``qt_*``. They draw and bind;
+what a session is and what it shows lives in :mod:`fer_desktop.session`;
+:func:`fer_desktop.gui.qt_app.run_gui` starts the application."""

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QDoubleSpinB
     QFileDialog, QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, \
     QVBoxLayout, QWidget
 
-from fer_desktop.gui.alerts import AlertRules
-from fer_desktop.gui.settings import AppSettings
+from fer_desktop.session.alerts import AlertRules
+from fer_desktop.session.settings import AppSettings
 
 #: The responsible-use notice, shown once (and from Help at any time).
 NOTICE_HTML = """

@@ -12,7 +12,7 @@ from functools import lru_cache
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
-from fer_desktop.gui.badges import BadgeKind
+from fer_desktop.session.badges import BadgeKind
 
 #: Mouth and brows per expression, in a unit face: (mouth kind, brows kind).
 _FEATURES = {

@@ -21,9 +21,9 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, 
 from PySide6.QtWidgets import QComboBox, QDialog, QDoubleSpinBox, QFileDialog, QInputDialog, \
     QLabel, QMainWindow, QMessageBox, QSplitter, QStyle, QToolBar, QVBoxLayout, QWidget
 
-from fer_desktop.export import ExportError, copy_csv
-from fer_desktop.gui.alerts import Alert, AlertEngine
-from fer_desktop.gui.badges import badges_for
+from fer_desktop.session.export import ExportError, copy_csv
+from fer_desktop.session.alerts import Alert, AlertEngine
+from fer_desktop.session.badges import badges_for
 from fer_desktop.gui.qt_dialogs import QtAlertBar, QtPrivacyNotice, QtSettingsDialog
 from fer_desktop.gui.qt_mood_chart import QtMoodChart
 from fer_desktop.gui.qt_preview import QtFramePreview
@@ -33,12 +33,12 @@ from fer_desktop.gui.qt_settings import QtSettingsStore
 from fer_desktop.gui.qt_student_table import QtStudentTable
 from fer_desktop.gui.qt_timeline import QtStudentTimeline
 from fer_desktop.gui.qt_worker import QtAnalysisWorker
-from fer_desktop.gui.session import AnalysisUpdate, SessionState, session_file_name
-from fer_desktop.gui.session_record import SessionRecord
-from fer_desktop.gui.settings import AppSettings, PrivacyMode
-from fer_desktop.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES, SourceError, list_monitors
-from fer_desktop.roster import Roster
-from fer_desktop.students import student_name
+from fer_desktop.session.updates import AnalysisUpdate, SessionState, session_file_name
+from fer_desktop.session.record import SessionRecord
+from fer_desktop.session.settings import AppSettings, PrivacyMode
+from fer_desktop.capture.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES, SourceError, list_monitors
+from fer_desktop.analysis.roster import Roster
+from fer_desktop.analysis.students import student_name
 
 log = logging.getLogger(__name__)
 
@@ -355,7 +355,7 @@ class QtMainWindow(QMainWindow):
         return self._store.notice_acknowledged
 
     def start(self, source: str | None = None) -> None:
-        """Analyse ``source`` (a spec as for :func:`fer_desktop.sources.parse_source`; default
+        """Analyse ``source`` (a spec as for :func:`fer_desktop.capture.sources.parse_source`; default
         the one selected in the picker). Opens a session when none is open; within a session,
         switches source or resumes. Problems with the source are reported in the window, never
         raised. Before the responsible-use notice is acknowledged, shows it instead."""

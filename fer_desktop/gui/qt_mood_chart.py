@@ -11,12 +11,12 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from fer_desktop.gui.mood_history import MoodHistory
-from fer_desktop.gui.palette import EMOTION_COLOURS
-from fer_desktop.gui.settings import CHART_WINDOWS_MIN
+from fer_desktop.session.mood_history import MoodHistory
+from fer_desktop.session.palette import EMOTION_COLOURS
+from fer_desktop.session.settings import CHART_WINDOWS_MIN
 from fer_desktop.labels import EMOTIONS
-from fer_desktop.pipeline import FrameResult
-from fer_desktop.summary import class_mood
+from fer_desktop.analysis.pipeline import FrameResult
+from fer_desktop.session.summary import class_mood
 
 #: Bands from the bottom of the chart to the top: positive, neutral, then negative expressions.
 STACK_ORDER: tuple[str, ...] = ("happy", "surprise", "neutral", "sad", "fear", "disgust", "angry")

@@ -8,9 +8,9 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPa
     QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from fer_desktop.gui.badges import Badge, BadgeKind, badges_for, confidence_text
+from fer_desktop.session.badges import Badge, BadgeKind, badges_for, confidence_text
 from fer_desktop.gui.qt_icons import paint_icon
-from fer_desktop.gui.session import AnalysisUpdate
+from fer_desktop.session.updates import AnalysisUpdate
 
 #: Canvas colour around the frame.
 CANVAS_COLOUR = "#1E1F22"

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QRubberBand, QS
     QVBoxLayout, QWidget
 
 from fer_desktop.gui.qt_preview import bgr_to_qimage
-from fer_desktop.sources import ScreenSource
+from fer_desktop.capture.sources import ScreenSource
 
 #: Smallest region accepted, screen pixels (the gallery finder needs tiles of 64x36).
 MIN_REGION = 64
@@ -20,7 +20,7 @@ def grab_monitor(monitor: dict) -> np.ndarray:
 
     Raises
     ------
-    fer_desktop.sources.SourceError
+    fer_desktop.capture.sources.SourceError
         If the screen cannot be captured.
     """
     with ScreenSource(region=(monitor["left"], monitor["top"], monitor["width"],
@@ -105,14 +105,14 @@ class QtRegionPicker(QDialog):
     ----------
     monitor : dict
         mss monitor (``left, top, width, height``), as from
-        :func:`fer_desktop.sources.list_monitors`.
+        :func:`fer_desktop.capture.sources.list_monitors`.
     screenshot : np.ndarray, optional
         ``(height, width, 3) uint8`` BGR image of the monitor; taken with mss when omitted.
     parent : QWidget, optional
 
     Raises
     ------
-    fer_desktop.sources.SourceError
+    fer_desktop.capture.sources.SourceError
         If no screenshot is given and the screen cannot be captured.
     """
 
@@ -166,7 +166,7 @@ class QtRegionPicker(QDialog):
     def get_region(cls, monitor: dict, parent: QWidget | None = None,
                    screenshot: np.ndarray | None = None) -> tuple[int, int, int, int] | None:
         """Run the dialog; the chosen ``(x, y, w, h)`` or ``None`` when cancelled. Raises
-        :class:`fer_desktop.sources.SourceError` when the screen cannot be captured."""
+        :class:`fer_desktop.capture.sources.SourceError` when the screen cannot be captured."""
         dialog = cls(monitor, screenshot, parent)
         try:
             return dialog.region() if dialog.exec() == QDialog.DialogCode.Accepted else None

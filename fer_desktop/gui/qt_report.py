@@ -17,15 +17,15 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPolygonF
 
-from fer_desktop.export import ExportError, copy_csv, write_class_csv, write_summary_csv
-from fer_desktop.gui.palette import EMOTION_COLOURS, NO_FACE_COLOUR, text_colour_on
+from fer_desktop.session.export import ExportError, copy_csv, write_class_csv, write_summary_csv
+from fer_desktop.session.palette import EMOTION_COLOURS, NO_FACE_COLOUR, text_colour_on
 from fer_desktop.gui.qt_mood_chart import STACK_ORDER
-from fer_desktop.gui.session_record import SessionRecord
-from fer_desktop.gui.settings import PrivacyMode
+from fer_desktop.session.record import SessionRecord
+from fer_desktop.session.settings import PrivacyMode
 from fer_desktop.labels import EMOTIONS
-from fer_desktop.report import ReportData, render_html
-from fer_desktop.students import student_name
-from fer_desktop.summary import StudentSummary, class_mood
+from fer_desktop.session.report import ReportData, render_html
+from fer_desktop.analysis.students import student_name
+from fer_desktop.session.summary import StudentSummary, class_mood
 
 _STACK_INDEX = np.array([EMOTIONS.index(e) for e in STACK_ORDER])
 _INK, _GRID, _MUTED = QColor("#202020"), QColor("#C8C8C8"), QColor("#606060")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
-from fer_desktop.gui.settings import AppSettings
+from fer_desktop.session.settings import AppSettings
 
 #: Version of the responsible-use notice; raising it shows the notice again to everyone.
 NOTICE_VERSION = 1

@@ -7,7 +7,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, \
     QWidget
 
-from fer_desktop.gui.badges import Badge, BadgeKind, confidence_text
+from fer_desktop.session.badges import Badge, BadgeKind, confidence_text
 from fer_desktop.gui.qt_icons import badge_icon
 
 

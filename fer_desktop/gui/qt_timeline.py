@@ -11,10 +11,10 @@ from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from fer_desktop.gui.palette import EMOTION_COLOURS, NO_FACE_COLOUR
+from fer_desktop.session.palette import EMOTION_COLOURS, NO_FACE_COLOUR
 from fer_desktop.gui.qt_mood_chart import STACK_ORDER
 from fer_desktop.labels import EMOTIONS
-from fer_desktop.summary import MAX_GAP_S, NO_FACE, sample_weights, summarize
+from fer_desktop.session.summary import MAX_GAP_S, NO_FACE, sample_weights, summarize
 
 #: Rows from the bottom: no face, then the expressions as in the class chart.
 ROWS: tuple[str, ...] = ("no face", *STACK_ORDER)
@@ -31,7 +31,7 @@ def segments(t: np.ndarray, codes: np.ndarray, uncertain: np.ndarray,
     t : np.ndarray
         ``(k,)`` sample times, seconds, non-decreasing.
     codes : np.ndarray
-        ``(k,)`` expression codes (``0..6`` or :data:`~fer_desktop.summary.NO_FACE`).
+        ``(k,)`` expression codes (``0..6`` or :data:`~fer_desktop.session.summary.NO_FACE`).
     uncertain : np.ndarray
         ``(k,) bool``.
     max_gap_s : float

@@ -3,7 +3,7 @@
 :class:`QtAnalysisWorker` creates everything it uses inside :meth:`QtAnalysisWorker.run` (mss,
 OpenCV and LiteRT handles are not shared across threads), analyses the newest frame at a fixed
 rate and hands each result to the window through a typed signal. Frames that arrive while an
-analysis is running are replaced, never queued (:mod:`fer_desktop.gui.capture`).
+analysis is running are replaced, never queued (:mod:`fer_desktop.capture.readers`).
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from fer_desktop.emotions import EmotionModel, ModelError
-from fer_desktop.export import CsvSink, ExportError
-from fer_desktop.faces import FaceDetectorError
-from fer_desktop.gui.capture import open_reader
-from fer_desktop.gui.session import AnalysisUpdate, RateMonitor, make_preview
-from fer_desktop.names import NameReader
-from fer_desktop.pipeline import Analyzer
-from fer_desktop.roster import Roster
-from fer_desktop.sources import FrameSource, SourceError, parse_source
+from fer_desktop.analysis.emotions import EmotionModel, ModelError
+from fer_desktop.session.export import CsvSink, ExportError
+from fer_desktop.analysis.faces import FaceDetectorError
+from fer_desktop.capture.readers import open_reader
+from fer_desktop.session.updates import AnalysisUpdate, RateMonitor, make_preview
+from fer_desktop.analysis.names import NameReader
+from fer_desktop.analysis.pipeline import Analyzer
+from fer_desktop.analysis.roster import Roster
+from fer_desktop.capture.sources import FrameSource, SourceError, parse_source
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class QtAnalysisWorker(QThread):
     Parameters
     ----------
     source : str or callable
-        A source spec for :func:`fer_desktop.sources.parse_source` (``screen:1``,
+        A source spec for :func:`fer_desktop.capture.sources.parse_source` (``screen:1``,
         ``region:X,Y,W,H``, ``camera:0``, a file path) or a callable returning an unopened
         :class:`FrameSource`. Either is resolved inside the thread.
     model_path : str or Path, optional

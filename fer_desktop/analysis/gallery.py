@@ -21,7 +21,7 @@ the meeting window's title bar and toolbars around it. The method:
    takes the tiles of its size that only the other candidates' masks found.
 
 Shared slides and documents (a plain page with ink spread across it,
-:class:`fer_desktop.tiles.Plainness`) are never tiles.
+:class:`fer_desktop.analysis.tiles.Plainness`) are never tiles.
 
 A frame with no grid (a webcam picture) is one tile covering the whole frame.
 """
@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fer_desktop.cvutil import cv2, thread_pool
-from fer_desktop.tiles import plainness
+from fer_desktop.analysis.cvutil import cv2, thread_pool
+from fer_desktop.analysis.tiles import plainness
 
 #: Tile aspect ratios (width / height) accepted; 16:9 is 1.78, Meet crops tiles to about 1.3.
 MIN_ASPECT, MAX_ASPECT = 1.15, 2.4
@@ -277,7 +277,7 @@ def _join_cut(stats: np.ndarray, group: np.ndarray) -> np.ndarray:
 def _speaker_tile(cand: np.ndarray, strip: np.ndarray, gray: np.ndarray) -> np.ndarray | None:
     """The large (or, beside one large tile, the small) tile that goes with a strip of equal
     thumbnails in a speaker view: the largest tile-shaped component of another size beside the
-    strip that is not a shared document (:class:`fer_desktop.tiles.Plainness`)."""
+    strip that is not a shared document (:class:`fer_desktop.analysis.tiles.Plainness`)."""
     if not _is_line(strip):
         return None
     a = float(strip[0, 2]) * float(strip[0, 3])
@@ -432,7 +432,7 @@ def _panel_grid(gray: np.ndarray, scale: float) -> np.ndarray:
     the window (Nextcloud Talk's grid between its header and its chat): the window's panels
     (:func:`_panels`; a block of several tiles also cut at its equal lines, :func:`_cut_block`)
     grouped by equal size among the tile-shaped ones, when at least half of the group hold a
-    picture rather than a plain card or a page (:class:`fer_desktop.tiles.Plainness`). A frame
+    picture rather than a plain card or a page (:class:`fer_desktop.analysis.tiles.Plainness`). A frame
     with no line across it (a photo, a room camera) has no such grid. ``(k, 4)`` xywh,
     possibly empty."""
     H, W = gray.shape

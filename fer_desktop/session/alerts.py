@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fer_desktop.summary import negative_share
+from fer_desktop.session.summary import negative_share
 
 
 class AlertKind(enum.Enum):

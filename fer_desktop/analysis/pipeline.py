@@ -7,7 +7,7 @@ but never hide a face. Every tile that is not a camera-off card is searched for 
 it; the parts of the frame no tile covers are searched too; a frame without a gallery (a room
 camera) is searched whole. A tile's best face is the tile's participant (known by the name on
 the tile); any other face, in a tile or not, is a student of its own, followed by place and look
-(:class:`fer_desktop.tracking.FaceTracker`).
+(:class:`fer_desktop.analysis.tracking.FaceTracker`).
 """
 
 from __future__ import annotations
@@ -17,17 +17,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fer_desktop.cvutil import cv2, thread_pool, thumbnail
-from fer_desktop.emotions import EmotionModel
-from fer_desktop.faces import FaceDetector, SearchJob, crop_faces, suppress
-from fer_desktop.gallery import Tiles, find_tiles, uncovered_regions
+from fer_desktop.analysis.cvutil import cv2, thread_pool, thumbnail
+from fer_desktop.analysis.emotions import EmotionModel
+from fer_desktop.analysis.faces import FaceDetector, SearchJob, crop_faces, suppress
+from fer_desktop.analysis.gallery import Tiles, find_tiles, uncovered_regions
 from fer_desktop.labels import EMOTIONS, NUM_CLASSES
-from fer_desktop.names import NameReader
-from fer_desktop.roster import Roster, tile_thumbnails
-from fer_desktop.sources import Frame
-from fer_desktop.students import ProbabilitySmoother
-from fer_desktop.tiles import TileState, tile_state
-from fer_desktop.tracking import FaceTracker, face_thumbnails
+from fer_desktop.analysis.names import NameReader
+from fer_desktop.analysis.roster import Roster, tile_thumbnails
+from fer_desktop.capture.sources import Frame
+from fer_desktop.analysis.students import ProbabilitySmoother
+from fer_desktop.analysis.tiles import TileState, tile_state
+from fer_desktop.analysis.tracking import FaceTracker, face_thumbnails
 
 _NO_BOX = np.array([-1, -1, -1, -1], np.int32)
 
@@ -49,7 +49,7 @@ class FrameResult:
     Attributes
     ----------
     frame_index, timestamp, position_s, source :
-        As in :class:`fer_desktop.sources.Frame` (timestamp: Unix seconds).
+        As in :class:`fer_desktop.capture.sources.Frame` (timestamp: Unix seconds).
     frame_size : tuple of int
         ``(width, height)`` of the source frame, pixels.
     grid : bool
@@ -74,7 +74,7 @@ class FrameResult:
     smoothed : np.ndarray
         ``(n, 7) float32`` probabilities after temporal smoothing (what badges and CSV show).
     student_ids : tuple of int
-        ``n`` distinct persistent student ids (:class:`fer_desktop.roster.Roster`).
+        ``n`` distinct persistent student ids (:class:`fer_desktop.analysis.roster.Roster`).
     students : tuple of str
         ``n`` display names: the name read from the tile's label, else "Student N".
     timings : dict
@@ -324,7 +324,7 @@ class Analyzer:
 
     Raises
     ------
-    fer_desktop.emotions.ModelError, fer_desktop.faces.FaceDetectorError
+    fer_desktop.analysis.emotions.ModelError, fer_desktop.analysis.faces.FaceDetectorError
         If the model or cascade cannot be loaded.
     """
 

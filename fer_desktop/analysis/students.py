@@ -1,6 +1,6 @@
 """Students and their temporally smoothed expression probabilities.
 
-One student per tile. A student is keyed by a persistent student id (see :mod:`fer_desktop.roster`,
+One student per tile. A student is keyed by a persistent student id (see :mod:`fer_desktop.analysis.roster`,
 which follows people when tiles reflow) and, until a name is read from their label, named
 "Student N" (N = id + 1; on the first frame ids follow the tiles row-major). Probabilities are
 smoothed per student with an exponential moving average whose time constant is given in seconds,

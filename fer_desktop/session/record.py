@@ -3,8 +3,8 @@ expression over time and the alerts. Qt-free.
 
 It holds no image, only the numbers the views and the session folder need: per frame its time,
 class shares and face count; per student and frame the top expression code (see
-:data:`fer_desktop.summary.NO_FACE`) and its confidence. Students are keyed by their persistent
-id (:attr:`fer_desktop.pipeline.FrameResult.student_ids`), so a student's history follows them
+:data:`fer_desktop.session.summary.NO_FACE`) and its confidence. Students are keyed by their persistent
+id (:attr:`fer_desktop.analysis.pipeline.FrameResult.student_ids`), so a student's history follows them
 when the gallery reflows.
 """
 
@@ -14,10 +14,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from fer_desktop.gui.alerts import Alert
+from fer_desktop.session.alerts import Alert
 from fer_desktop.labels import EMOTIONS, NUM_CLASSES
-from fer_desktop.pipeline import FrameResult
-from fer_desktop.summary import NO_FACE, StudentSummary, summarize
+from fer_desktop.analysis.pipeline import FrameResult
+from fer_desktop.session.summary import NO_FACE, StudentSummary, summarize
 
 
 class _Column:
@@ -121,7 +121,7 @@ class SessionRecord:
         t : np.ndarray
             ``(k,) float64`` Unix seconds.
         emotion : np.ndarray
-            ``(k,) int8`` expression codes (:data:`~fer_desktop.summary.NO_FACE` without face).
+            ``(k,) int8`` expression codes (:data:`~fer_desktop.session.summary.NO_FACE` without face).
         confidence : np.ndarray
             ``(k,) float32`` probability of that expression (0 without face).
         """
@@ -130,7 +130,7 @@ class SessionRecord:
                 self._row_conf.view()[mask])
 
     def summaries(self, names: Mapping[int, str] | None = None) -> list[StudentSummary]:
-        """Per-student summary of the session (see :func:`fer_desktop.summary.summarize`);
+        """Per-student summary of the session (see :func:`fer_desktop.session.summary.summarize`);
         ``names`` maps student id to display name (default "Student N" of the id)."""
         return summarize(self._row_t.view(), self._row_student.view(), self._row_emotion.view(),
                          names)

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fer_desktop.gui.palette import CAMERA_OFF_COLOUR, CAMERA_OFF_TEXT, NO_FACE_TEXT, \
+from fer_desktop.session.palette import CAMERA_OFF_COLOUR, CAMERA_OFF_TEXT, NO_FACE_TEXT, \
     UNCERTAIN_COLOUR, emotion_colour, text_colour_on
-from fer_desktop.pipeline import FrameResult
-from fer_desktop.tiles import TileState
+from fer_desktop.analysis.pipeline import FrameResult
+from fer_desktop.analysis.tiles import TileState
 
 __all__ = ["Badge", "BadgeKind", "TileState", "badges_for", "confidence_text"]
 

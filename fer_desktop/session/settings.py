@@ -12,7 +12,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from fer_desktop.gui.alerts import AlertRules
+from fer_desktop.session.alerts import AlertRules
 
 #: Windows of the class-mood chart, minutes.
 CHART_WINDOWS_MIN: tuple[int, ...] = (1, 5, 15)

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_desktop.cvutil import cv2, thread_pool
+from fer_desktop.analysis.cvutil import cv2, thread_pool
 from fer_desktop.labels import FACE_SIZE
 
 NO_FACE = np.array([-1, -1, -1, -1], np.int32)

@@ -60,7 +60,7 @@ class StudentSummary:
     Attributes
     ----------
     student_id : int
-        The student's id (0-based; :attr:`fer_desktop.pipeline.FrameResult.student_ids`).
+        The student's id (0-based; :attr:`fer_desktop.analysis.pipeline.FrameResult.student_ids`).
     student : str
         Display name.
     observed_s : float
@@ -175,7 +175,7 @@ def summarize(t: np.ndarray, student: np.ndarray, emotion: np.ndarray,
 
 def summarize_rows(rows: Sequence[Mapping[str, str]],
                    max_gap_s: float = MAX_GAP_S) -> list[StudentSummary]:
-    """:func:`summarize` a session CSV read with :func:`fer_desktop.export.read_csv`, one
+    """:func:`summarize` a session CSV read with :func:`fer_desktop.session.export.read_csv`, one
     summary per value of its ``student`` column (a student keeps that name across tile
     reflows); ids number the students in order of first appearance.
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fer_desktop.cvutil import thumbnail
+from fer_desktop.analysis.cvutil import thumbnail
 
 THUMB = (8, 8)
 
@@ -77,7 +77,7 @@ class FaceTracker:
     Parameters
     ----------
     new_id : callable
-        Returns a new student id (shared with the tiles' :class:`fer_desktop.roster.Roster`,
+        Returns a new student id (shared with the tiles' :class:`fer_desktop.analysis.roster.Roster`,
         so that ids never clash).
     max_age_s : float
         Seconds a missed track keeps its id.

@@ -1,7 +1,7 @@
 """Train the FER-2013 expression CNN and export it for the app (``fer-desktop train``).
 
 This is the only module that imports TensorFlow; the app itself runs the exported LiteRT model
-(see :mod:`fer_desktop.emotions`). Recipe: a ``tf.data`` pipeline with face-suited augmentation
+(see :mod:`fer_desktop.analysis.emotions`). Recipe: a ``tf.data`` pipeline with face-suited augmentation
 (random shifts/zoom, horizontal flip, small rotations, brightness/contrast, random erasing),
 class weights against FER-2013's imbalance (disgust is 1.5 % of the training set), AdamW with a
 warm-up + cosine learning-rate schedule, label smoothing, per-epoch checkpoints that a run resumes
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_desktop.evaluate import load_split
+from fer_desktop.training.evaluate import load_split
 from fer_desktop.labels import EMOTIONS, FACE_SIZE, NUM_CLASSES
 
 log = logging.getLogger(__name__)
@@ -280,7 +280,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
     Raises
     ------
     FileNotFoundError, KeyError, ValueError
-        From :func:`fer_desktop.evaluate.load_split` for a missing or malformed data file.
+        From :func:`fer_desktop.training.evaluate.load_split` for a missing or malformed data file.
     """
     import keras
     import tensorflow as tf
@@ -423,7 +423,7 @@ def batch_latency_ms(tflite_path: str | os.PathLike, faces: np.ndarray, flip_sha
     """Median wall time of one :meth:`EmotionModel.logits` call on ``faces`` (``(n, 48, 48)
     uint8``) with selective flip TTA on ``flip_share`` of them (0: none, 1: all),
     milliseconds, after two warm-up calls."""
-    from fer_desktop.emotions import EmotionModel
+    from fer_desktop.analysis.emotions import EmotionModel
 
     model = EmotionModel(tflite_path, num_threads=num_threads, temperature=1.0,
                          flip_share=float(flip_share))
@@ -459,8 +459,8 @@ def calibrate(tflite_path: str | os.PathLike, x_val: np.ndarray, y_val: np.ndarr
     ``flip_share``, ``flip_tta``, ``temperature``, runtime accuracies, the measured latencies
     (ms per ``batch`` faces) of every share, and the calibration error before and after scaling.
     """
-    from fer_desktop.emotions import EmotionModel, softmax
-    from fer_desktop.evaluate import (expected_calibration_error, fit_temperature,
+    from fer_desktop.analysis.emotions import EmotionModel, softmax
+    from fer_desktop.training.evaluate import (expected_calibration_error, fit_temperature,
                                       negative_log_likelihood)
 
     faces = x_val[:batch]

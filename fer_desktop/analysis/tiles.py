@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fer_desktop.cvutil import cv2
+from fer_desktop.analysis.cvutil import cv2
 
 
 class TileState(enum.Enum):

@@ -16,7 +16,7 @@ from datetime import datetime
 import numpy as np
 
 from fer_desktop.labels import EMOTIONS
-from fer_desktop.summary import StudentSummary, class_mood
+from fer_desktop.session.summary import StudentSummary, class_mood
 
 #: What every report says about the numbers.
 DISCLAIMER = (

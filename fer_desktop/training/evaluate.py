@@ -1,5 +1,5 @@
 """Evaluate the runtime (LiteRT) model on a labelled ``.npz`` split, through the app's own
-inference path (:class:`fer_desktop.emotions.EmotionModel`, calibrated softmax)."""
+inference path (:class:`fer_desktop.analysis.emotions.EmotionModel`, calibrated softmax)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_desktop.emotions import EmotionModel
+from fer_desktop.analysis.emotions import EmotionModel
 from fer_desktop.labels import EMOTIONS, FACE_SIZE, NUM_CLASSES
 
 

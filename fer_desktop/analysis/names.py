@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from fer_desktop.cvutil import cv2, thread_pool, thumbnail
+from fer_desktop.analysis.cvutil import cv2, thread_pool, thumbnail
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from datetime import datetime
 
 import numpy as np
 
-from fer_desktop.cvutil import cv2
-from fer_desktop.pipeline import FrameResult
+from fer_desktop.analysis.cvutil import cv2
+from fer_desktop.analysis.pipeline import FrameResult
 
 #: Longest side of the preview image sent to the window, pixels.
 PREVIEW_MAX_SIDE = 1280

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from fer_desktop.labels import EMOTIONS
-from fer_desktop.pipeline import FrameResult
-from fer_desktop.students import student_name
-from fer_desktop.summary import StudentSummary, class_mood
+from fer_desktop.analysis.pipeline import FrameResult
+from fer_desktop.analysis.students import student_name
+from fer_desktop.session.summary import StudentSummary, class_mood
 
 #: The columns, in order. Boxes are in pixels of the source frame; probabilities are the smoothed,
 #: calibrated softmax probabilities shown on the badges. ``tile`` and ``tile_*`` are empty for a

@@ -1,28 +1,13 @@
-"""OpenCV import with its console warnings silenced (a missing camera is reported to the user
-through :class:`fer_desktop.sources.SourceError`, not as OpenCV log lines) and its own thread
-pool off (the app's :func:`thread_pool` parallelises over tiles and masks instead)."""
+"""OpenCV for the analysis, and the helpers it shares: small thumbnails for change detection and
+the pool of threads that runs independent pieces (tiles, masks, search jobs). Set OpenCV up with
+:func:`fer_desktop.runtime.configure` first (the entry points do)."""
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 
+import cv2
 import numpy as np
-
-os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
-os.environ.setdefault("OPENCV_VIDEOIO_PRIORITY_OBSENSOR", "0")
-
-import cv2  # noqa: E402
-
-try:
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-except AttributeError:  # older builds without the logging module
-    pass
-
-# One level of threads: the gallery search and the face search run their independent pieces on
-# :func:`thread_pool`, and OpenCV's own worker threads under them only fight those for the
-# same cores (measured on 2 cores: the gallery search 20-30 % slower with both levels on).
-cv2.setNumThreads(1)
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_desktop import cvutil
+from fer_desktop.analysis import cvutil
 
 cv2 = cvutil.cv2
 

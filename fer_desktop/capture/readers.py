@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from fer_desktop.sources import Frame, FrameSource, SourceError, SourceKind
+from fer_desktop.capture.sources import Frame, FrameSource, SourceError, SourceKind
 
 log = logging.getLogger(__name__)
 

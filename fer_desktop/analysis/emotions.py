@@ -1,6 +1,6 @@
 """Classify face crops into the seven FER-2013 expressions with the shipped LiteRT model.
 
-The model (trained by :mod:`fer_desktop.train`) takes ``(N, 48, 48, 1) float32`` grey levels in
+The model (trained by :mod:`fer_desktop.training.train`) takes ``(N, 48, 48, 1) float32`` grey levels in
 0..255 and returns ``(N, 7)`` logits in :data:`fer_desktop.labels.EMOTIONS` order; this module
 turns them into softmax probabilities, divided first by the temperature fitted on the validation
 split when the model's metrics file gives one (Guo et al., "On Calibration of Modern Neural
@@ -18,13 +18,13 @@ import numpy as np
 from fer_desktop.labels import EMOTIONS, FACE_SIZE, NUM_CLASSES
 
 #: Folder of the shipped model files: ``models/`` next to the package in a source checkout, or
-#: bundled beside the package by PyInstaller.
+#: bundled inside the package by PyInstaller.
 def _default_model_dir() -> Path:
-    here = Path(__file__).resolve().parent
-    for cand in (here.parent / "models", here / "models"):
+    package = Path(__file__).resolve().parents[1]
+    for cand in (package.parent / "models", package / "models"):
         if cand.is_dir():
             return cand
-    return here.parent / "models"
+    return package.parent / "models"
 
 
 DEFAULT_MODEL = _default_model_dir() / "fer_cnn.tflite"
