@@ -142,7 +142,8 @@ def run_cockpit(out: Path, name: str, mode: str, theme: str, seconds: float,
     from fer_desktop.session.alerts import AlertRules
     from fer_desktop.gui.qt_main_window import QtMainWindow
     from fer_desktop.gui.qt_settings import NOTICE_VERSION, QtSettingsStore
-    from fer_desktop.session.settings import AppSettings, PrivacyMode
+    from fer_desktop.session.privacy import PrivacyMode
+    from fer_desktop.session.settings import AppSettings
     from testing.synthetic import NAMES
 
     out.mkdir(parents=True, exist_ok=True)

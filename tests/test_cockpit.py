@@ -25,7 +25,8 @@ from fer_desktop.gui.qt_main_window import QtMainWindow
 from fer_desktop.gui.qt_mood_chart import QtMoodChart
 from fer_desktop.gui.qt_settings import QtSettingsStore
 from fer_desktop.session.updates import SessionState
-from fer_desktop.session.settings import AppSettings, PrivacyMode
+from fer_desktop.session.privacy import PrivacyMode
+from fer_desktop.session.settings import AppSettings
 from fer_desktop.labels import EMOTIONS
 
 WAIT_MS = 20_000

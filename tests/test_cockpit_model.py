@@ -15,7 +15,8 @@ from fer_desktop.session.badges import BadgeKind, TileState, badges_for
 from fer_desktop.session.palette import CAMERA_OFF_COLOUR, EMOTION_COLOURS, NO_FACE_COLOUR, \
     UNCERTAIN_COLOUR
 from fer_desktop.session.record import SessionRecord
-from fer_desktop.session.settings import AppSettings, PrivacyMode
+from fer_desktop.session.privacy import PrivacyMode
+from fer_desktop.session.settings import AppSettings
 from fer_desktop.labels import EMOTIONS
 from fer_desktop.analysis.pipeline import FrameResult
 from fer_desktop.session.report import ReportData, render_html

@@ -72,6 +72,22 @@ def test_roster_compares_names_as_ocr_misreads_them():
     assert name_key(" Ivan  K ") == name_key("lvan k")
 
 
+def test_names_one_letter_apart_are_different_students():
+    """Issue 12 #4: Ana H. / Ana V. and Jon F. / Jon I. were merged into one student."""
+    roster = Roster()
+    first = roster.assign(_boxes(2), ["Ana H.", "Jon F."], _thumbs([1, 2]))
+    # the next page: other people at the same places, who look alike
+    second = roster.assign(_boxes(2), ["Ana V.", "Jon I."], _thumbs([1, 2]))
+    assert set(first).isdisjoint(second)
+    assert [roster.name(s) for s in second] == ["Ana V.", "Jon I."]
+    # both pages' people on one screen: four students, each under their own name
+    both = roster.assign(_boxes(4), ["Jon I.", "Ana H.", "Jon F.", "Ana V."],
+                         _thumbs([5, 6, 7, 8]))
+    assert both == (second[1], first[0], first[1], second[0])
+    # OCR's own misreadings still go to the same student
+    assert roster.assign(_boxes(2), ["Ana H", "J0n F."], _thumbs([1, 2])) == first
+
+
 def test_roster_never_gives_one_id_to_two_tiles():
     roster = Roster()
     roster.assign(_boxes(2), ["Ada", None], _thumbs([1, 1]))

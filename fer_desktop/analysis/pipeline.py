@@ -12,6 +12,7 @@ the tile); any other face, in a tile or not, is a student of its own, followed b
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -189,6 +190,10 @@ class FrameResult:
                    smoothed=probs if smoothed is None else smoothed,
                    student_ids=tuple(range(n)) if student_ids is None else tuple(student_ids),
                    students=tuple(students), timings=dict(timings or {}), image=image)
+
+    def without_image(self) -> "FrameResult":
+        """The same result without the frame (what leaves the analysis thread)."""
+        return self if self.image is None else dataclasses.replace(self, image=None)
 
     def __len__(self) -> int:
         """Rows (students seen in this frame)."""

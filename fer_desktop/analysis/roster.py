@@ -6,8 +6,9 @@ frame's tiles student ids:
 
 1. by the name read from the tile's label (:mod:`fer_desktop.analysis.names`): a name seen before gets its
    old id, also after the person left and came back. Names are compared loosely (:func:`name_key`
-   and one edit apart for names of four letters or more), as OCR confuses ``I``/``l`` and may
-   miss or add a letter; a student is shown under their most frequent reading;
+   and one edit apart for names of four letters or more where the edit is one OCR makes: a
+   letter confused for a look-alike, or one dropped or added inside a word; an initial is
+   never changed, so Ana H. and Ana V. are two students); a student is shown under their most frequent reading;
 2. a tile without a (known) name whose face continues a student followed by their face alone (a
    hint from :class:`fer_desktop.analysis.tracking.FaceTracker`: a room's row of people taken for tiles);
 3. by continuity with the last frames: the same place and look, or the same look elsewhere (a
@@ -51,16 +52,42 @@ def name_key(name: str) -> str:
     return " ".join(name.casefold().translate(_CONFUSABLE).split())
 
 
-def _one_edit(a: str, b: str) -> bool:
-    """Whether ``a`` and ``b`` differ by at most one substitution, insertion or deletion."""
-    if abs(len(a) - len(b)) > 1:
-        return False
+#: Letter pairs OCR confuses in name labels (after :func:`name_key`'s folding of ``I l 1 |``
+#: and ``O 0``); another letter substituted needs the tile to look the same too.
+_OCR_PAIRS = frozenset(frozenset(p) for p in ("ce", "co", "eo", "ij", "ir", "it", "ft", "uv",
+                                              "hn", "hb"))
+
+
+def _word_at(s: str, i: int) -> str:
+    """The word of ``s`` that holds position ``i``."""
+    start = s.rfind(" ", 0, i) + 1
+    end = s.find(" ", i)
+    return s[start:end if end >= 0 else len(s)]
+
+
+def _ocr_variant(a: str, b: str) -> int | None:
+    """How folded names ``a`` and ``b`` can be two OCR readings of one label: 0 equal; 1 one
+    edit OCR makes (a letter for its look-alike, :data:`_OCR_PAIRS`, or a letter or mark
+    dropped or added inside a word of three letters or more); 2 another letter substituted
+    inside such a word (a misreading only if the tile also looks the same); None otherwise.
+    An initial (a word of one letter, with or without its dot) is never changed: "Ana H." and
+    "Ana V." are two people."""
+    if a == b:
+        return 0
+    if abs(len(a) - len(b)) > 1 or a.count(" ") != b.count(" "):
+        return None
     if len(a) > len(b):
         a, b = b, a
     i = 0
     while i < len(a) and a[i] == b[i]:
         i += 1
-    return a[i + (len(a) == len(b)):] == b[i + 1:]
+    if len(a) == len(b):  # one substitution
+        if a[i + 1:] != b[i + 1:] or len(_word_at(b, i).rstrip(".")) < 3:
+            return None
+        return 1 if frozenset((a[i], b[i])) in _OCR_PAIRS else 2
+    if a[i:] != b[i + 1:]:  # one letter added to the shorter
+        return None
+    return 1 if not b[i].isalnum() or len(_word_at(b, i).rstrip(".")) >= 3 else None
 
 
 @dataclass
@@ -120,16 +147,28 @@ class Roster:
                                                            np.float32), -(1 << 30)))
         return len(self._members) - 1
 
-    def student_for_name(self, name: str) -> int | None:
-        """Id of the student whose label read ``name`` (compared loosely), if any."""
+    def student_for_name(self, name: str, thumb: np.ndarray | None = None) -> int | None:
+        """Id of the student whose label read ``name``, if any: the same name, or one OCR can
+        misread it as (:func:`_ocr_variant`; for names of four letters or more). A letter
+        substituted that OCR does not usually confuse needs the tile to look the same too
+        (``thumb``, as :func:`tile_thumbnails`, within ``same_place_distance``)."""
         key = name_key(name)
         if key in self._by_key:
             return self._by_key[key]
-        if len(key) >= 4:
-            for other, sid in self._by_key.items():
-                if len(other) >= 4 and _one_edit(key, other):
-                    return sid
-        return None
+        if len(key) < 4:
+            return None
+        weak = None
+        for other, sid in self._by_key.items():
+            if len(other) < 4:
+                continue
+            how = _ocr_variant(key, other)
+            if how == 1:
+                return sid
+            if (how == 2 and weak is None and thumb is not None
+                    and float(np.abs(thumb - self._members[sid].thumb).mean())
+                    <= self.same_place_distance):
+                weak = sid
+        return weak
 
     def assign(self, tiles: np.ndarray, names: Sequence[str | None],
                thumbs: np.ndarray, hints: Sequence[int] | None = None) -> tuple[int, ...]:
@@ -162,15 +201,19 @@ class Roster:
         self._frame += 1
         ids: list[int | None] = [None] * n
         used: set[int] = set()
-        for i, name in enumerate(names):  # 1. known names
-            sid = self.student_for_name(name) if name else None
-            if sid is not None and sid not in used:
-                ids[i] = sid
-                used.add(sid)
+        for exact in (True, False):  # 1. known names: as read, then as OCR misreads them
+            for i, name in enumerate(names):
+                if ids[i] is not None or not name:
+                    continue
+                sid = (self._by_key.get(name_key(name)) if exact
+                       else self.student_for_name(name, thumbs[i]))
+                if sid is not None and sid not in used:
+                    ids[i] = sid
+                    used.add(sid)
         for i, hint in enumerate(hints if hints is not None else ()):  # 2. their face
             if (ids[i] is None and 0 <= hint < len(self._members) and hint not in used
                     and not (names[i] and self._members[hint].readings
-                             and self.student_for_name(names[i]) != hint)):
+                             and self.student_for_name(names[i], thumbs[i]) != hint)):
                 ids[i] = int(hint)
                 used.add(int(hint))
         # 3. continuity by place and look with students seen lately
@@ -180,7 +223,7 @@ class Roster:
         for i in (i for i in range(n) if ids[i] is None):
             for k in recent:
                 m = self._members[k]
-                if names[i] and m.readings and self.student_for_name(names[i]) != k:
+                if names[i] and m.readings and self.student_for_name(names[i], thumbs[i]) != k:
                     continue  # another name: another person
                 d = float(np.abs(thumbs[i] - m.thumb).mean())
                 same_place = _iou(tiles[i], m.box) >= 0.8
@@ -200,7 +243,9 @@ class Roster:
             m = self._members[sid]
             m.box, m.thumb, m.seen = tiles[i].copy(), thumbs[i].copy(), self._frame
             name = names[i]
-            if name and self.student_for_name(name) in (None, sid):
+            known = self.student_for_name(name, thumbs[i]) if name else None
+            # a name that looks like another student's on screen now is someone else
+            if name and (known in (None, sid) or known in ids):
                 m.readings[name] += 1
                 self._by_key.setdefault(name_key(name), sid)
         return tuple(int(s) for s in ids)

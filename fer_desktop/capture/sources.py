@@ -129,6 +129,40 @@ def list_monitors() -> list[dict]:
         return []
 
 
+def blank(image: np.ndarray, origin: tuple[int, int], rects) -> np.ndarray:
+    """``image`` (``(H, W, 3) uint8``, its top-left pixel at virtual-screen ``origin``) with the
+    virtual-screen rectangles ``rects`` (``(x, y, w, h)``) painted black; a copy when anything
+    is painted."""
+    out = image
+    for x, y, w, h in rects or ():
+        x0, y0 = max(0, int(x) - origin[0]), max(0, int(y) - origin[1])
+        x1, y1 = min(image.shape[1], int(x + w) - origin[0]), min(image.shape[0], int(y + h) - origin[1])
+        if x1 > x0 and y1 > y0:
+            if out is image:
+                out = image.copy()
+            out[y0:y1, x0:x1] = 0
+    return out
+
+
+def probe_cameras(max_index: int = 4) -> list[int]:
+    """Numbers of the cameras that open, among ``0 .. max_index - 1`` (the source picker lists
+    only those). Each is opened and released at once, without reading a frame; this takes a
+    moment on some systems, so call it off the GUI thread."""
+    found = []
+    for index in range(max_index):
+        cap = None
+        try:
+            cap = cv2.VideoCapture(index)
+            if cap.isOpened():
+                found.append(index)
+        except Exception:  # a broken backend: that camera is simply not offered
+            pass
+        finally:
+            if cap is not None:
+                cap.release()
+    return found
+
+
 class ScreenSource(FrameSource):
     """A whole monitor (``monitor`` >= 1, mss numbering) or a region of the virtual screen.
 
@@ -138,12 +172,18 @@ class ScreenSource(FrameSource):
         mss monitor number; 1 is the primary monitor.
     region : tuple of int, optional
         ``(x, y, w, h)`` in virtual-screen pixels; overrides ``monitor``.
+    exclude : callable, optional
+        Returns the ``(x, y, w, h)`` virtual-screen rectangles to blank (paint black) in every
+        captured frame: fer-desktop's own window, which must never be analysed. Called from the
+        capturing thread; it must be thread-safe.
     """
 
-    def __init__(self, monitor: int = 1, region: tuple[int, int, int, int] | None = None):
+    def __init__(self, monitor: int = 1, region: tuple[int, int, int, int] | None = None,
+                 exclude=None):
         super().__init__()
         self.monitor = monitor
         self.region = region
+        self.exclude = exclude
         self.kind = SourceKind.REGION if region else SourceKind.SCREEN
         self._sct = None
         self._box: dict | None = None
@@ -183,7 +223,10 @@ class ScreenSource(FrameSource):
         except Exception as exc:
             raise SourceError(f"Screen capture failed: {exc}") from None
         bgra = np.frombuffer(shot.bgra, np.uint8).reshape(shot.height, shot.width, 4)
-        return bgra[:, :, :3], time.monotonic() - self._t0
+        image = bgra[:, :, :3]
+        if self.exclude is not None:
+            image = blank(image, (self._box["left"], self._box["top"]), self.exclude())
+        return image, time.monotonic() - self._t0
 
     def close(self) -> None:
         if self._sct is not None:
@@ -387,33 +430,15 @@ def open_path(path: str | os.PathLike, repeat_images: bool = False, video_step: 
 
 
 def parse_source(spec: str, *, repeat_images: bool = True, realtime: bool = True) -> FrameSource:
-    """Build a source from a command-line spec.
-
-    ``screen`` (primary monitor), ``screen:N``, ``region:X,Y,W,H`` (pixels), ``camera:N``, or a
-    path to a video or image file. The source is not opened.
+    """Build a source from a spec (:class:`fer_desktop.capture.spec.SourceSpec`): ``screen``
+    (primary monitor), ``screen:N``, ``region:X,Y,W,H`` (pixels), ``camera:N``, or a path to a
+    video or image file. The source is not opened.
 
     Raises
     ------
     SourceError
         For a malformed spec or a file that is missing or unreadable.
     """
-    s = spec.strip()
-    low = s.lower()
-    try:
-        if low == "screen":
-            return ScreenSource(1)
-        if low.startswith("screen:"):
-            return ScreenSource(int(s.split(":", 1)[1]))
-        if low.startswith("region:"):
-            parts = [int(v) for v in s.split(":", 1)[1].split(",")]
-            if len(parts) != 4:
-                raise ValueError
-            return ScreenSource(region=tuple(parts))  # type: ignore[arg-type]
-        if low == "camera":
-            return CameraSource(0)
-        if low.startswith("camera:"):
-            return CameraSource(int(s.split(":", 1)[1]))
-    except ValueError:
-        raise SourceError(f"Cannot understand the source {spec!r}. Use screen, screen:N, "
-                          "region:X,Y,W,H, camera:N or a file path.") from None
-    return open_path(s, repeat_images=repeat_images, realtime=realtime)
+    from fer_desktop.capture.spec import SourceSpec
+
+    return SourceSpec.parse(spec).make(repeat_images=repeat_images, realtime=realtime)

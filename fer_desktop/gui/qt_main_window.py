@@ -35,7 +35,8 @@ from fer_desktop.gui.qt_timeline import QtStudentTimeline
 from fer_desktop.gui.qt_worker import QtAnalysisWorker
 from fer_desktop.session.updates import AnalysisUpdate, SessionState, session_file_name
 from fer_desktop.session.record import SessionRecord
-from fer_desktop.session.settings import AppSettings, PrivacyMode
+from fer_desktop.session.privacy import PrivacyMode
+from fer_desktop.session.settings import AppSettings
 from fer_desktop.capture.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES, SourceError, list_monitors
 from fer_desktop.analysis.roster import Roster
 from fer_desktop.analysis.students import student_name

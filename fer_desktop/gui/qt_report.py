@@ -21,7 +21,7 @@ from fer_desktop.session.export import ExportError, copy_csv, write_class_csv, w
 from fer_desktop.session.palette import EMOTION_COLOURS, NO_FACE_COLOUR, text_colour_on
 from fer_desktop.gui.qt_mood_chart import STACK_ORDER
 from fer_desktop.session.record import SessionRecord
-from fer_desktop.session.settings import PrivacyMode
+from fer_desktop.session.privacy import PrivacyMode
 from fer_desktop.labels import EMOTIONS
 from fer_desktop.session.report import ReportData, render_html
 from fer_desktop.analysis.students import student_name

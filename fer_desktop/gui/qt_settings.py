@@ -95,6 +95,18 @@ class QtSettingsStore:
     def last_region(self, spec: str | None) -> None:
         self.qsettings.setValue("session/last_region", spec or "")
 
+    @property
+    def last_folder(self) -> Path:
+        """The folder a video or image was last opened from (the file dialog starts there),
+        else the user's home."""
+        value = self.qsettings.value("session/last_folder")
+        path = Path(str(value)) if value else Path.home()
+        return path if path.is_dir() else Path.home()
+
+    @last_folder.setter
+    def last_folder(self, folder: Path) -> None:
+        self.qsettings.setValue("session/last_folder", str(folder))
+
     def recent_sessions(self) -> list[Path]:
         """Saved session folders, newest first, those that still exist."""
         value = self.qsettings.value("session/recent", [])

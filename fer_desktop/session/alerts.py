@@ -1,13 +1,16 @@
 """Alerts for the teacher: conditions that held long enough to be worth a glance. Qt-free.
 
-Two rules, each fired once when its condition has held for its duration and re-armed when the
-condition ends:
+Two rules, each fired once when its condition has held for its duration:
 
 * the share of negative expressions among the visible faces is above a threshold for some
-  seconds (``negative_share`` / ``negative_for_s``);
-* a student's tile shows no face for more than some minutes (``face_missing_min``).
+  seconds (``negative_share`` / ``negative_for_s``); it fires again only after the share has
+  stayed at or below the threshold as long (a share hovering about the threshold is one
+  episode, not an alert every few minutes);
+* a student shows no face for more than some minutes (``face_missing_min``); re-armed when the
+  face is back. A camera-off student is not missing a face: their camera is off.
 
-The engine takes one observation per analysed frame; times are seconds of any clock.
+The engine takes one observation per analysed frame; times are seconds of any clock. A gap of
+more than :data:`GAP_S` between observations (a pause) restarts the timers, not the episodes.
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from fer_desktop.session.summary import negative_share
+
+
+#: Seconds without observation after which running conditions start over.
+GAP_S = 10.0
 
 
 class AlertKind(enum.Enum):
@@ -103,24 +110,24 @@ class AlertEngine:
 
     def __init__(self, rules: AlertRules | None = None):
         self.rules = rules or AlertRules()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every condition and episode (a new session)."""
         self._negative_since: float | None = None
+        self._calm_since: float | None = None
         self._negative_fired = False
         self._missing_since: dict[int, float] = {}
         self._missing_fired: set[int] = set()
-
-    def reset(self) -> None:
-        """Forget every running condition (a pause, a new source or session)."""
-        self._negative_since = None
-        self._negative_fired = False
-        self._missing_since.clear()
-        self._missing_fired.clear()
+        self._last_t: float | None = None
 
     def set_rules(self, rules: AlertRules) -> None:
         """Use new thresholds from the next observation on (running conditions are kept)."""
         self.rules = rules
 
     def update(self, t: float, shares: np.ndarray, has_face: np.ndarray,
-               names: Sequence[str], keys: Sequence[int] | None = None) -> list[Alert]:
+               names: Sequence[str], keys: Sequence[int] | None = None,
+               states: Sequence | None = None) -> list[Alert]:
         """Observe one analysed frame.
 
         Parameters
@@ -136,6 +143,8 @@ class AlertEngine:
         keys : sequence of int, optional
             ``n`` student ids (default the tile indices): a student's missing face is timed
             across tile reflows, and forgotten when the student leaves the gallery.
+        states : sequence of TileState, optional
+            ``n`` states; a camera-off student is never missing a face.
 
         Returns
         -------
@@ -144,8 +153,13 @@ class AlertEngine:
         """
         out = []
         r = self.rules
+        if self._last_t is not None and t - self._last_t > GAP_S:  # a pause: timers restart
+            self._negative_since = self._calm_since = None
+            self._missing_since.clear()
+        self._last_t = t
         neg = float(negative_share(shares)) if np.any(has_face) else 0.0
         if r.negative_enabled and neg > r.negative_share:
+            self._calm_since = None
             if self._negative_since is None:
                 self._negative_since = t
             if not self._negative_fired and t - self._negative_since >= r.negative_for_s:
@@ -154,15 +168,21 @@ class AlertEngine:
                                  f"{round(100 * neg)}% of the faces have looked negative for "
                                  f"{_duration(t - self._negative_since)}."))
         else:
-            self._negative_since, self._negative_fired = None, False
+            self._negative_since = None
+            if self._calm_since is None:
+                self._calm_since = t
+            if t - self._calm_since >= r.negative_for_s:
+                self._negative_fired = False  # the episode is over
 
         keys = list(range(len(has_face))) if keys is None else [int(k) for k in keys]
+        off = [getattr(st, "value", st) == "camera off" for st in states] if states is not None \
+            else [False] * len(keys)
         present = set(keys)
         for key in [k for k in self._missing_since if k not in present]:  # left the gallery
             del self._missing_since[key]
             self._missing_fired.discard(key)
         for i, key in enumerate(keys):
-            if has_face[i] or not r.missing_enabled:
+            if has_face[i] or off[i] or not r.missing_enabled:
                 self._missing_since.pop(key, None)
                 self._missing_fired.discard(key)
                 continue
@@ -170,7 +190,7 @@ class AlertEngine:
             if key not in self._missing_fired and t - since >= 60.0 * r.face_missing_min:
                 self._missing_fired.add(key)
                 out.append(Alert(AlertKind.FACE_MISSING, t,
-                                 f"No face in {{student}}'s tile for {_duration(t - since)}.",
+                                 f"No face of {{student}} for {_duration(t - since)}.",
                                  key, names[i]))
         return out
 

@@ -13,21 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fer_desktop.session.alerts import AlertRules
+from fer_desktop.session.privacy import PrivacyMode
 
 #: Windows of the class-mood chart, minutes.
 CHART_WINDOWS_MIN: tuple[int, ...] = (1, 5, 15)
-
-
-class PrivacyMode(enum.Enum):
-    """What the app shows and exports about individual students."""
-
-    #: Names (as the teacher typed them) in the UI and exports.
-    NAMED = "named"
-    #: Every student is "Student N" in the UI and in every export; names in the preview's tiles
-    #: are covered.
-    ANONYMOUS = "anonymous"
-    #: The class chart only: no per-student badge, row, timeline or export.
-    AGGREGATE = "aggregate"
 
 
 @dataclass(frozen=True)

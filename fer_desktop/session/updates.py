@@ -1,18 +1,16 @@
-"""Qt-free pieces of a live session: its state, the update the worker sends to the window, the
-preview downscaling, the analysis-rate monitor and the autosave file name."""
+"""Small Qt-free pieces of a live session: its state, the preview downscaling, the analysis-rate
+monitor and the autosave file name."""
 
 from __future__ import annotations
 
 import enum
 import time
 from collections import deque
-from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 
 from fer_desktop.analysis.cvutil import cv2
-from fer_desktop.analysis.pipeline import FrameResult
 
 #: Longest side of the preview image sent to the window, pixels.
 PREVIEW_MAX_SIDE = 1280
@@ -25,39 +23,6 @@ class SessionState(enum.Enum):
     IDLE = "idle"
     RUNNING = "running"
     PAUSED = "paused"
-
-
-@dataclass(frozen=True)
-class AnalysisUpdate:
-    """One analysed frame, as the worker hands it to the window.
-
-    Attributes
-    ----------
-    run_id : int
-        Id of the worker run that produced it (the window drops updates of older runs).
-    result : FrameResult
-        The analysis; ``result.image`` is ``None`` (the preview replaces it). Boxes are in
-        source-frame pixels.
-    preview : np.ndarray
-        ``(h, w, 3) uint8`` BGR, the frame downsized so that its long side is at most
-        :data:`PREVIEW_MAX_SIDE`.
-    scale : float
-        Preview pixels per source-frame pixel (``<= 1``): multiply boxes by it to draw them.
-    analyses_per_s : float
-        Recent analysis rate.
-    latency_s : float
-        Seconds from the frame's capture to the end of its analysis.
-    dropped : int
-        Frames the source delivered that were replaced before analysis (latest wins).
-    """
-
-    run_id: int
-    result: FrameResult
-    preview: np.ndarray
-    scale: float
-    analyses_per_s: float
-    latency_s: float
-    dropped: int = 0
 
 
 def make_preview(image: np.ndarray, max_side: int = PREVIEW_MAX_SIDE) -> tuple[np.ndarray, float]:

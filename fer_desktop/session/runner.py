@@ -1,0 +1,196 @@
+"""One analysis run, without Qt: open the source, analyse the newest frame at the set rate, write
+the session CSV, hand each result on; until stopped or the source ends. The window's worker
+thread runs it (:class:`fer_desktop.gui.qt_worker.QtAnalysisWorker`); tests run it directly.
+
+What takes long to load (the expression model, the Haar cascade, the name recogniser) is an
+:class:`AnalysisKit`, made once and kept across the runs of a session: a pause, a resume or a
+source switch starts the next run at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fer_desktop.analysis.emotions import EmotionModel
+from fer_desktop.analysis.faces import FaceDetector
+from fer_desktop.analysis.names import NameReader
+from fer_desktop.analysis.pipeline import Analyzer, FrameResult
+from fer_desktop.capture.readers import open_reader
+from fer_desktop.session.export import CsvSink
+from fer_desktop.session.live import RunParams
+from fer_desktop.session.updates import RateMonitor, make_preview
+
+log = logging.getLogger(__name__)
+
+MIN_RATE, MAX_RATE = 0.1, 30.0
+
+
+@dataclass
+class AnalysisKit:
+    """The loaded pieces of the analysis, shared by the runs of a session (one run at a time).
+
+    Attributes
+    ----------
+    model : EmotionModel
+    detector : FaceDetector
+    names : NameReader
+        Loads the recogniser in the background on first use; every label of a frame is read
+        at once (a new page of a gallery gets its names in one frame).
+    """
+
+    model: EmotionModel
+    detector: FaceDetector
+    names: NameReader
+
+    @classmethod
+    def load(cls, model_path: str | Path | None = None) -> "AnalysisKit":
+        """Load the model and the cascade.
+
+        Raises
+        ------
+        fer_desktop.analysis.emotions.ModelError, fer_desktop.analysis.faces.FaceDetectorError
+        """
+        return cls(EmotionModel(model_path), FaceDetector(), NameReader(background=True))
+
+
+@dataclass(frozen=True)
+class AnalysisUpdate:
+    """One analysed frame as the run hands it on (the preview replaces the frame).
+
+    Attributes
+    ----------
+    run_id : int
+    result : FrameResult
+        ``result.image`` is ``None``.
+    preview : np.ndarray
+        ``(h, w, 3) uint8`` BGR, the frame at most 1280 px wide or high.
+    scale : float
+        Preview pixels per frame pixel.
+    analyses_per_s, latency_s : float
+    dropped : int
+        Frames replaced before they were analysed (latest wins).
+    rows : int
+        CSV rows written so far in this run.
+    """
+
+    run_id: int
+    result: FrameResult
+    preview: object
+    scale: float
+    analyses_per_s: float
+    latency_s: float
+    dropped: int
+    rows: int
+
+
+class AnalysisRun:
+    """One run of :class:`RunParams` with an :class:`AnalysisKit`.
+
+    Parameters
+    ----------
+    params : RunParams
+    kit : AnalysisKit
+    on_update : callable
+        Called with each :class:`AnalysisUpdate` (from the run's thread).
+    on_status : callable, optional
+        Called with informational messages (the end of a video).
+    """
+
+    def __init__(self, params: RunParams, kit: AnalysisKit,
+                 on_update: Callable[[AnalysisUpdate], None],
+                 on_status: Callable[[str], None] | None = None):
+        self.params = params
+        self.kit = kit
+        self.on_update = on_update
+        self.on_status = on_status or (lambda message: None)
+        self._lock = threading.Lock()
+        self._rate = self._clamp(params.rate)
+        self._smoothing_s = float(params.smoothing_s)
+        self._csv_names = params.csv_names
+        self._stop = threading.Event()
+        self._reader = None
+        self.rows = 0
+
+    @staticmethod
+    def _clamp(rate: float) -> float:
+        return min(MAX_RATE, max(MIN_RATE, float(rate)))
+
+    def set_rate(self, rate: float) -> None:
+        """Analyses per second, from the next analysis on."""
+        with self._lock:
+            self._rate = self._clamp(rate)
+
+    def set_smoothing(self, seconds: float) -> None:
+        """The smoothing time constant, from the next analysis on."""
+        with self._lock:
+            self._smoothing_s = max(0.0, float(seconds))
+
+    def set_csv_names(self, names: bool) -> None:
+        """Write names (else "Student N") in the CSV, from the next row on (the privacy mode
+        changed)."""
+        with self._lock:
+            self._csv_names = bool(names)
+
+    def stop(self) -> None:
+        """Ask the run to end after the current analysis (from any thread)."""
+        self._stop.set()
+        reader = self._reader
+        if reader is not None:
+            reader.wake()
+
+    def run(self) -> None:
+        """Analyse until stopped or the source ends (in the calling thread).
+
+        Raises
+        ------
+        fer_desktop.capture.sources.SourceError, fer_desktop.session.export.ExportError
+            A source that cannot be opened or fails, a CSV that cannot be written; their
+            messages are for the teacher.
+        """
+        p = self.params
+        source = p.source.make(repeat_images=True, realtime=True, exclude=p.exclude)
+        analyzer = Analyzer(self.kit.model, self.kit.detector, smoothing_s=self._smoothing_s,
+                            keep_image=True, roster=p.roster, names=self.kit.names)
+        sink = None
+        self._reader = reader = open_reader(source)
+        try:
+            if self._stop.is_set():
+                return
+            rate = RateMonitor()
+            due = time.monotonic()
+            while not self._stop.is_set():
+                wait = due - time.monotonic()
+                if wait > 0 and self._stop.wait(wait):
+                    break
+                frame = reader.take(timeout=0.5)
+                if frame is None:
+                    if reader.ended:
+                        self.on_status(f"End of {source.label}.")
+                        break
+                    continue
+                with self._lock:
+                    analyzer.smoother.tau_s = self._smoothing_s
+                    names, period = self._csv_names, 1.0 / self._rate
+                result = analyzer.analyze(frame)
+                if p.csv_path is not None:
+                    if sink is None:  # created on the first frame: a failed start leaves no file
+                        sink = CsvSink(p.csv_path, append=p.csv_append, names=names)
+                    sink.names = names
+                    sink.write(result)
+                    self.rows = sink.rows
+                preview, scale = make_preview(result.image)
+                rate.tick()
+                self.on_update(AnalysisUpdate(
+                    p.run_id, result.without_image(), preview, scale, rate.rate,
+                    max(0.0, time.time() - frame.timestamp), reader.dropped, self.rows))
+                due = max(due + period, time.monotonic())
+        finally:
+            self._reader = None
+            reader.close()
+            if sink is not None:
+                sink.close()
