@@ -161,8 +161,9 @@ def run_cockpit(out: Path, name: str, mode: str, theme: str, seconds: float,
 
     def name_students() -> None:
         if mode == "named":
-            for row in range(window.students.rowCount()):
-                window.students.item(row, 0).setText(NAMES[row % len(NAMES)])
+            last = window.session.last
+            for row, sid in enumerate(last.result.student_ids if last else ()):
+                window.students.name_edited.emit(sid, NAMES[row % len(NAMES)])
         if mode != "aggregate":
             window.show_student(2)
 

@@ -22,6 +22,27 @@ SHIPPED_MODEL = ROOT / "models" / "fer_cnn.tflite"
 DEV_MODEL = Path("/tmp/tinymodel/t.tflite")  # only while the first model was being trained
 
 
+@pytest.fixture(autouse=True)
+def _gc_in_the_gui_thread(request):
+    """In tests with a window, Python's garbage collector runs only in the GUI thread (as in
+    the app, :func:`fer_desktop.gui.qt_app.run_gui`): a Qt object collected from the analysis
+    thread crashes Qt."""
+    if "qtbot" not in request.fixturenames:
+        yield
+        return
+    import gc
+
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    collector = GarbageCollector(interval=0.5)
+    try:
+        yield
+    finally:
+        collector.timer.stop()
+        gc.enable()
+        gc.collect()
+
+
 @pytest.fixture(scope="session")
 def model_path() -> Path:
     """The LiteRT model the app ships."""

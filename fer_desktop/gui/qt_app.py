@@ -46,6 +46,7 @@ def run_gui(source: str | None = None, csv_path: str | os.PathLike | None = None
         The application's exit code.
     """
     import pyqtgraph as pg
+    from pyqtgraph.util.garbage_collector import GarbageCollector
 
     from fer_desktop.gui.qt_main_window import QtMainWindow
 
@@ -59,6 +60,9 @@ def run_gui(source: str | None = None, csv_path: str | os.PathLike | None = None
     if (icon := _icon_path()) is not None:
         app.setWindowIcon(QIcon(str(icon)))
     pg.setConfigOptions(antialias=True)
+    # Python's garbage collector runs in the GUI thread only: a Qt object collected from the
+    # analysis thread would crash Qt (pyqtgraph's collector: gc disabled, collected on a timer)
+    collector = GarbageCollector(interval=1.0)  # noqa: F841 (kept alive with the window)
     window = QtMainWindow(model_path=model_path, csv_path=csv_path, rate=rate, settings=settings)
     window.show()
     if source:

@@ -160,7 +160,8 @@ def _spin(lo: float, hi: float, step: float, value: float, suffix: str,
 
 
 class QtAlertBar(QFrame):
-    """A strip above the preview showing the latest alert, until dismissed; never modal.
+    """A strip above the preview: the latest alert (amber) or the latest error (red, such as
+    a camera that cannot be opened), until dismissed; never modal.
 
     Signals
     -------
@@ -168,17 +169,19 @@ class QtAlertBar(QFrame):
     """
 
     dismissed = Signal()
+    _STYLE = ("#alertBar {{ background: {bg}; border-radius: 4px; }}"
+              "#alertBar QLabel {{ color: {fg}; font-size: 15px; }}")
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("alertBar")
-        self.setStyleSheet("#alertBar { background: #E69F00; border-radius: 4px; }"
-                           "#alertBar QLabel { color: #000000; font-size: 15px; }")
         self.label = QLabel("", self)
         self.label.setWordWrap(True)
         self.count = 0
+        #: Whether an error (not an alert) is shown.
+        self.error = False
         close = QPushButton("Dismiss", self)
-        close.setToolTip("Hide this alert (all alerts stay in the session report)")
+        close.setToolTip("Hide this message (all alerts stay in the session report)")
         close.clicked.connect(self._on_dismiss_clicked)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
@@ -189,10 +192,37 @@ class QtAlertBar(QFrame):
     def show_alert(self, t: float, message: str) -> None:
         """Show ``message`` of an alert at Unix time ``t``."""
         self.count += 1
+        self.error = False
+        self.setStyleSheet(self._STYLE.format(bg="#E69F00", fg="#000000"))
         when = datetime.fromtimestamp(t).strftime("%H:%M")
         self.label.setText(f"⚠  <b>{when}</b>  {html.escape(message)}")
         self.show()
 
+    def show_error(self, message: str) -> None:
+        """Show an error of the analysis or of a command."""
+        self.error = True
+        self.setStyleSheet(self._STYLE.format(bg="#B3261E", fg="#FFFFFF"))
+        self.label.setText(f"✖  {html.escape(message)}")
+        self.show()
+
+    def clear_error(self) -> None:
+        """Hide the error shown, if any (the analysis goes on again)."""
+        if self.error:
+            self.error = False
+            self.hide()
+
+    def clear(self) -> None:
+        """Hide whatever is shown and restart the count (a session ended)."""
+        self.error = False
+        self.count = 0
+        self.label.setText("")
+        self.hide()
+
+    def text(self) -> str:
+        """What the bar says, as plain text ("" when hidden)."""
+        return self.label.text() if self.isVisibleTo(self.parentWidget()) else ""
+
     def _on_dismiss_clicked(self) -> None:
+        self.error = False
         self.hide()
         self.dismissed.emit()

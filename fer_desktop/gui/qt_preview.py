@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from fer_desktop.session.badges import Badge, BadgeKind, badges_for, confidence_text
 from fer_desktop.gui.qt_icons import paint_icon
-from fer_desktop.session.updates import AnalysisUpdate
+from fer_desktop.session.runner import AnalysisUpdate
 
 #: Canvas colour around the frame.
 CANVAS_COLOUR = "#1E1F22"
@@ -67,6 +67,7 @@ class QtFramePreview(QWidget):
         self.show_badges = True
         #: Whether the tiles' name strips are covered (anonymous mode).
         self.cover_names = False
+        self._paused: str | None = None
 
     def sizeHint(self) -> QSize:
         return QSize(960, 540)
@@ -118,6 +119,16 @@ class QtFramePreview(QWidget):
         self._timestamp = float("-inf")
         if placeholder is not None:
             self._placeholder = placeholder
+        self.update()
+
+    @property
+    def paused(self) -> str | None:
+        """The paused banner's text, or None when not paused."""
+        return self._paused
+
+    def set_paused(self, text: str | None) -> None:
+        """Show ``text`` on a banner across the frame (a paused session; ``None``: hide it)."""
+        self._paused = text
         self.update()
 
     def set_placeholder(self, text: str) -> None:
@@ -180,20 +191,35 @@ class QtFramePreview(QWidget):
                 self._paint_name_cover(p, badge, tile)
             if not self.show_badges:
                 continue
-            if badge.face is not None:
+            face = _map_box(badge.face, target, k) if badge.face is not None else None
+            if face is not None:
                 pen = QPen(QColor(badge.accent), 1.5)
                 pen.setCosmetic(True)
                 if badge.kind is BadgeKind.UNCERTAIN:
                     pen.setStyle(Qt.PenStyle.DashLine)
                 p.setPen(pen)
                 p.setBrush(Qt.BrushStyle.NoBrush)
-                p.drawRect(_map_box(badge.face, target, k))
+                p.drawRect(face)
             if badge.row == self._selected:
                 pen = QPen(QColor("#FFFFFF"), 3)
                 p.setPen(pen)
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 p.drawRect(tile.adjusted(1.5, 1.5, -1.5, -1.5))
-            self._paint_badge(p, metrics, badge, tile)
+            self._paint_badge(p, metrics, badge, tile, face)
+        if self._paused:
+            self._paint_banner(p, self._paused)
+
+    def _paint_banner(self, p: QPainter, text: str) -> None:
+        """A band across the middle of the preview: the session is paused."""
+        metrics = QFontMetricsF(self._font)
+        band = QRectF(0, self.height() / 2 - 2 * metrics.height(), self.width(),
+                      4 * metrics.height())
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(0, 0, 0, 190))
+        p.drawRect(band)
+        p.setPen(QColor("#FFFFFF"))
+        p.drawText(band.adjusted(16, 0, -16, 0), Qt.AlignmentFlag.AlignCenter
+                   | Qt.TextFlag.TextWordWrap, "❚❚  " + text)
 
     def _paint_name_cover(self, p: QPainter, badge: Badge, tile: QRectF) -> None:
         """Cover the name a meeting app prints on a tile: the strip at the bottom, and the
@@ -208,29 +234,26 @@ class QtFramePreview(QWidget):
         p.drawText(strip.adjusted(6, 0, -6, 0),
                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, badge.student)
 
-    def _paint_badge(self, p: QPainter, metrics: QFontMetricsF, badge: Badge,
-                     tile: QRectF) -> None:
-        """A tile's badge in its top-left corner; a face's (a room camera, a second person in
-        a tile) compact, icon and percentage, just below the face (above it at the bottom of
-        the picture), so that it never covers the face."""
+    def badge_layout(self) -> list[tuple[QRectF, str, QRectF | None]]:
+        """Where each badge is drawn: ``(box, text, face)`` in widget pixels, badge order (the
+        text as drawn; ``face`` is the face box, or None)."""
+        if self._image is None or not self.show_badges:
+            return []
+        target = self.image_rect()
+        k = self._widget_per_frame_px(target)
+        metrics = QFontMetricsF(self._font)
+        out = []
+        for badge in self._badges:
+            face = _map_box(badge.face, target, k) if badge.face is not None else None
+            box, text = self._badge_geometry(metrics, badge, _map_box(badge.box, target, k),
+                                             face)
+            out.append((box, text, face))
+        return out
+
+    def _paint_badge(self, p: QPainter, metrics: QFontMetricsF, badge: Badge, tile: QRectF,
+                     face: QRectF | None) -> None:
+        box, text = self._badge_geometry(metrics, badge, tile, face)
         icon = metrics.height()
-        if badge.tile:
-            text = badge.text
-            width = min(metrics.horizontalAdvance(text) + icon + 3 * BADGE_PAD_X,
-                        max(tile.width() - 2 * BADGE_MARGIN, 0))
-            box = QRectF(tile.left() + BADGE_MARGIN, tile.top() + BADGE_MARGIN, width,
-                         metrics.height() + 2 * BADGE_PAD_Y)
-        else:
-            text = confidence_text(badge.confidence) if badge.has_face else ""
-            if badge.kind is BadgeKind.UNCERTAIN:
-                text = "?" + text
-            width = icon + 2 * BADGE_PAD_X + (metrics.horizontalAdvance(text) + BADGE_PAD_X
-                                              if text else 0)
-            height = metrics.height() + 2 * BADGE_PAD_Y
-            top = tile.bottom() + 2
-            if top + height > self.image_rect().bottom():
-                top = tile.top() - height - 2
-            box = QRectF(tile.center().x() - width / 2, top, width, height)
         kind = badge.kind
         if kind is BadgeKind.UNCERTAIN:  # a pale badge framed in the guess's colour
             p.setPen(QPen(QColor(badge.accent), 2))
@@ -243,12 +266,58 @@ class QtFramePreview(QWidget):
                        QColor(badge.accent))
         fg = badge.text_colour
         icon_box = QRectF(box.left() + BADGE_PAD_X, box.top() + BADGE_PAD_Y, icon, icon)
-        if box.width() >= icon + 2 * BADGE_PAD_X:
-            paint_icon(p, icon_box, kind, badge.emotion, fg)
+        paint_icon(p, icon_box, kind, badge.emotion, fg)
         p.setPen(QColor(fg))
-        text_box = box.adjusted(icon + 2 * BADGE_PAD_X, 0, -BADGE_PAD_X, 0)
-        text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, text_box.width())
+        text_box = box.adjusted(icon + 2 * BADGE_PAD_X, 0, 0, 0)
         p.drawText(text_box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+
+    def _badge_geometry(self, metrics: QFontMetricsF, badge: Badge, tile: QRectF,
+                        face: QRectF | None) -> tuple[QRectF, str]:
+        """A tile's badge: the icon, the label and the probability in its top-left corner
+        when the tile is wide enough, else compact (the icon and the probability) in the
+        tile's corner that covers least of the face. A face's badge (a room camera, a second
+        person in a tile) is compact, just below the face (above it at the bottom of the
+        picture), so that it never covers the face."""
+        icon = metrics.height()
+        height = metrics.height() + 2 * BADGE_PAD_Y
+        short = confidence_text(badge.confidence) if badge.has_face else ""
+        if badge.kind is BadgeKind.UNCERTAIN:
+            short = "?" + short
+        compact_width = icon + 2 * BADGE_PAD_X + (metrics.horizontalAdvance(short)
+                                                  + BADGE_PAD_X if short else 0)
+        full_width = metrics.horizontalAdvance(badge.text) + icon + 3 * BADGE_PAD_X
+        if badge.tile and full_width <= tile.width() - 2 * BADGE_MARGIN:
+            text = badge.text
+            box = QRectF(tile.left() + BADGE_MARGIN, tile.top() + BADGE_MARGIN, full_width,
+                         height)
+        elif badge.tile:
+            text = short
+            box = _least_covering(tile, compact_width, height, face)
+        else:
+            text = short
+            top = tile.bottom() + 2
+            if top + height > self.image_rect().bottom():
+                top = tile.top() - height - 2
+            box = QRectF(tile.center().x() - compact_width / 2, top, compact_width, height)
+        return box, text
+
+
+def _least_covering(tile: QRectF, w: float, h: float, face: QRectF | None) -> QRectF:
+    """A ``w`` x ``h`` box in a corner of ``tile`` that covers least of ``face`` (top-left
+    when none covers it)."""
+    m = BADGE_MARGIN
+    corners = [QRectF(tile.left() + m, tile.top() + m, w, h),
+               QRectF(tile.right() - m - w, tile.top() + m, w, h),
+               QRectF(tile.left() + m, tile.bottom() - m - h, w, h),
+               QRectF(tile.right() - m - w, tile.bottom() - m - h, w, h)]
+    if face is None:
+        return corners[0]
+
+    def covered(box: QRectF) -> float:
+        inter = box.intersected(face)
+        return inter.width() * inter.height() if not inter.isEmpty() else 0.0
+
+    return min(corners, key=covered)
 
 
 def _map_box(box: tuple[int, int, int, int], target: QRectF, k: float) -> QRectF:

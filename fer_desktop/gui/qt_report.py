@@ -26,6 +26,7 @@ from fer_desktop.labels import EMOTIONS
 from fer_desktop.session.report import ReportData, render_html
 from fer_desktop.analysis.students import student_name
 from fer_desktop.session.summary import StudentSummary, class_mood
+from fer_desktop.session.updates import session_stamp
 
 _STACK_INDEX = np.array([EMOTIONS.index(e) for e in STACK_ORDER])
 _INK, _GRID, _MUTED = QColor("#202020"), QColor("#C8C8C8"), QColor("#606060")
@@ -53,9 +54,10 @@ class SavedSession:
     files: tuple[Path, ...]
 
 
-def unique_folder(parent: Path, started: float) -> Path:
-    """``parent/session-YYYYmmdd-HHMMSS`` (``-2``, ``-3`` … when taken)."""
-    base = datetime.fromtimestamp(started).strftime("session-%Y%m%d-%H%M%S")
+def unique_folder(parent: Path, stamp: str) -> Path:
+    """``parent/session-<stamp>`` (``-2``, ``-3`` … when taken); ``stamp`` is the session's
+    ``YYYYmmdd-HHMMSS``, as in its CSV's name."""
+    base = f"session-{stamp}"
     folder, k = parent / base, 2
     while folder.exists():
         folder, k = parent / f"{base}-{k}", k + 1
@@ -64,7 +66,7 @@ def unique_folder(parent: Path, started: float) -> Path:
 
 def save_session(parent: Path, record: SessionRecord, privacy: PrivacyMode,
                  names: Mapping[int, str], session_csv: Path | None,
-                 ids: Mapping[str, int] | None = None) -> SavedSession:
+                 stamp: str | None = None) -> SavedSession:
     """Write a session folder under ``parent``.
 
     Parameters
@@ -81,8 +83,9 @@ def save_session(parent: Path, record: SessionRecord, privacy: PrivacyMode,
         the name read from their tile (``record.read_names``).
     session_csv : Path or None
         The recorded session CSV to copy (NAMED / ANONYMOUS); ``None`` or missing: none.
-    ids : mapping of str to int, optional
-        Student id of each name recorded in the CSV, for the "Student N" of an anonymous copy.
+    stamp : str, optional
+        ``YYYYmmdd-HHMMSS`` of the session's start, as in the name of its CSV
+        (:func:`fer_desktop.session.updates.session_stamp`); default the first frame's time.
 
     Returns
     -------
@@ -97,7 +100,7 @@ def save_session(parent: Path, record: SessionRecord, privacy: PrivacyMode,
     """
     if not len(record):
         raise ValueError("the session has no analysed frame")
-    folder = unique_folder(Path(parent), record.started)
+    folder = unique_folder(Path(parent), stamp or session_stamp(record.started))
     try:
         folder.mkdir(parents=True)
     except OSError as exc:
@@ -109,7 +112,7 @@ def save_session(parent: Path, record: SessionRecord, privacy: PrivacyMode,
     per_student = privacy is not PrivacyMode.AGGREGATE
     if per_student and session_csv is not None and Path(session_csv).exists():
         written.append(copy_csv(session_csv, folder / "session.csv", renames=renames,
-                                anonymous=privacy is not PrivacyMode.NAMED, ids=ids))
+                                anonymous=privacy is not PrivacyMode.NAMED))
         files.append(("session.csv", "every analysis, one row per student and frame"))
     summaries = record.summaries(names) if per_student else []
     if summaries:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFileDialog, QInputDialog, QWidget
 
 from fer_desktop.capture.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES, SourceError, \
@@ -25,12 +25,6 @@ from fer_desktop.gui.qt_region_picker import QtRegionPicker
 PICK_REGION = "@region"
 PICK_FILE = "@file"
 _PROBING = "@probing"
-
-
-class _Probe(QObject):
-    """Carries the probe's result from its thread to the GUI thread."""
-
-    done = Signal(list)
 
 
 class QtSourcePicker(QComboBox):
@@ -70,20 +64,18 @@ class QtSourcePicker(QComboBox):
         self._disable(self.count() - 1)
         self.addItem("Video or image file…", PICK_FILE)
         self.activated.connect(self._on_activated)
-        self._probe = _Probe(self)
-        self._probe.done.connect(self._on_probe_done)
         self.cameras: list[int] | None = None
+        # the probe's thread only fills a list; the GUI thread polls it (no Qt call crosses
+        # threads, and a window closed meanwhile leaves nothing to crash on)
+        found: list[list[int]] = []
         finder = probe or probe_cameras
-        done = self._probe.done
-
-        def run() -> None:
-            cameras = list(finder())
-            try:
-                done.emit(cameras)
-            except RuntimeError:  # the window closed meanwhile
-                pass
-
-        threading.Thread(target=run, name="camera probe", daemon=True).start()
+        threading.Thread(target=lambda: found.append([int(c) for c in finder()]),
+                         name="camera probe", daemon=True).start()
+        self._found = found
+        self._poll = QTimer(self)
+        self._poll.setInterval(100)
+        self._poll.timeout.connect(self._on_poll_timeout)
+        self._poll.start()
 
     def _disable(self, index: int) -> None:
         self.model().item(index).setEnabled(False)
@@ -110,9 +102,12 @@ class QtSourcePicker(QComboBox):
         chosen, or None."""
         return self._ask_region() if action == PICK_REGION else self._ask_file()
 
-    @Slot(list)
-    def _on_probe_done(self, cameras: list) -> None:
-        self.cameras = [int(c) for c in cameras]
+    @Slot()
+    def _on_poll_timeout(self) -> None:
+        if not self._found:
+            return
+        self._poll.stop()
+        self.cameras = self._found[0]
         at = self.findData(_PROBING)
         if at < 0:
             return

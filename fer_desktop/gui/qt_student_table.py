@@ -1,40 +1,163 @@
-"""The student list: one row per tile with the student's expression and its confidence."""
+"""The student list: one row per student with their expression and its confidence, sortable by
+any column, keyed by student id (a row follows its student when the gallery reflows)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, \
-    QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QStyledItemDelegate, \
+    QTableView, QWidget
 
-from fer_desktop.session.badges import Badge, BadgeKind, confidence_text
 from fer_desktop.gui.qt_icons import badge_icon
+from fer_desktop.session.badges import Badge, BadgeKind, confidence_text
+
+#: Sort key of the rows without a face (after every expression, by confidence).
+_NO_FACE_CONFIDENCE = -1.0
 
 
-class QtStudentTable(QTableWidget):
-    """Student, Emotion (icon and label in the badge colour), Confidence. Tiles without a face
-    read ``no face`` on grey, uncertain results ``happy?`` on pale grey. Rows are created or
-    removed only when the tile count changes and are otherwise updated in place.
+class _StudentModel(QAbstractTableModel):
+    """Rows in the order students were first listed; updated in place, so that an open editor,
+    the selection and the sort survive every refresh."""
 
-    Clicking a row selects the student (:attr:`student_clicked`); double-clicking the name lets
-    the teacher type the student's name (:attr:`name_edited`) unless :attr:`names_editable` is
-    off (anonymous mode).
+    COLUMNS = ("Student", "Emotion", "Confidence")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.ids: list[int] = []
+        self.badges: dict[int, Badge] = {}
+        self.editable = True
+        self._icons: dict[tuple, object] = {}
+        self._bold = QFont()
+        self._bold.setBold(True)
+        self._italic = QFont()
+        self._italic.setItalic(True)
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.ids)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+    def flags(self, index):
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if index.column() == 0 and self.editable:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def _icon(self, badge: Badge):
+        key = (badge.kind, badge.emotion, badge.text_colour)
+        if key not in self._icons:  # a handful of icons, made once
+            self._icons[key] = badge_icon(badge.kind, badge.emotion, badge.text_colour)
+        return self._icons[key]
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        badge = self.badges[self.ids[index.row()]]
+        col = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            if col == 0:
+                return badge.student
+            if col == 1:
+                return badge.label
+            return confidence_text(badge.confidence) if badge.has_face else "–"
+        if role == Qt.ItemDataRole.UserRole:  # the sort key
+            if col == 0:
+                return badge.student.casefold()
+            if col == 1:
+                return badge.label
+            return float(badge.confidence) if badge.has_face else _NO_FACE_CONFIDENCE
+        if col == 1:
+            if role == Qt.ItemDataRole.DecorationRole:
+                return self._icon(badge)
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return QBrush(QColor(badge.colour))
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QBrush(QColor(badge.text_colour))
+            if role == Qt.ItemDataRole.FontRole:
+                return self._bold if badge.kind is BadgeKind.EMOTION else self._italic
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return badge.tooltip
+        if col == 2 and role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if col == 0 and role == Qt.ItemDataRole.ToolTipRole and self.editable:
+            return "Double-click to type this student's name"
+        return None
+
+    def set_rows(self, ids: list[int], badges: list[Badge]) -> None:
+        new = dict(zip(ids, badges))
+        for row in reversed(range(len(self.ids))):  # students who left the screen
+            if self.ids[row] not in new:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self.ids[row]
+                self.endRemoveRows()
+        changed = [row for row, sid in enumerate(self.ids) if self.badges.get(sid) != new[sid]]
+        self.badges = new
+        added = [sid for sid in ids if sid not in set(self.ids)]
+        if added:
+            start = len(self.ids)
+            self.beginInsertRows(QModelIndex(), start, start + len(added) - 1)
+            self.ids.extend(added)
+            self.endInsertRows()
+        for row in changed:  # one row at a time: an open editor is never rewritten
+            self.dataChanged.emit(self.index(row, 0), self.index(row, 2))
+
+
+class _NameDelegate(QStyledItemDelegate):
+    """The name editor opens with the name selected, so that typing replaces it, and is never
+    rewritten while open (the list refreshes at every analysis). A name typed goes to
+    ``on_name(student_id, name)``: the names shown come from the session."""
+
+    def __init__(self, table: "QtStudentTable"):
+        super().__init__(table)
+
+    def setEditorData(self, editor, index) -> None:
+        if isinstance(editor, QLineEdit) and not editor.property("filled"):
+            editor.setText(index.data(Qt.ItemDataRole.EditRole))
+            editor.selectAll()
+            editor.setProperty("filled", True)
+
+    def setModelData(self, editor, model, index) -> None:
+        if isinstance(editor, QLineEdit):
+            self.parent()._name_typed(index, editor.text().strip())
+
+
+class QtStudentTable(QTableView):
+    """Student, Emotion (icon and label in the badge colour), Confidence. Students without a
+    face read ``no face`` on grey (``camera off`` on black), uncertain results ``happy?`` on
+    pale grey. Click a header to sort by that column.
+
+    Rows are keyed by student id and updated in place: an open name editor, the selection and
+    the sort order survive every refresh. Clicking a row selects the student
+    (:attr:`student_clicked`); double-clicking the name lets the teacher type it
+    (:attr:`name_edited`) unless :attr:`names_editable` is off (anonymous mode).
 
     Signals
     -------
     student_clicked(int)
-        Tile index of the row clicked.
+        Student id of the row clicked.
     name_edited(int, str)
-        Tile index and the name typed.
+        Student id and the name typed.
     """
 
-    COLUMNS = ("Student", "Emotion", "Confidence")
+    COLUMNS = _StudentModel.COLUMNS
     student_clicked = Signal(int)
     name_edited = Signal(int, str)
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(0, len(self.COLUMNS), parent)
-        self.setHorizontalHeaderLabels(self.COLUMNS)
+        super().__init__(parent)
+        self._model = _StudentModel(self)
+        self._proxy = QSortFilterProxyModel(self)
+        self._proxy.setSourceModel(self._model)
+        self._proxy.setSortRole(Qt.ItemDataRole.UserRole)
+        self._proxy.setDynamicSortFilter(True)
+        self.setModel(self._proxy)
+        self.setItemDelegateForColumn(0, _NameDelegate(self))
+        self.setSortingEnabled(True)
+        self.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # first listed first, until asked
         self.verticalHeader().setVisible(False)
         self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
                              | QAbstractItemView.EditTrigger.EditKeyPressed)
@@ -45,69 +168,70 @@ class QtStudentTable(QTableWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        self._bold = QFont(self.font())
-        self._bold.setBold(True)
-        self._italic = QFont(self.font())
-        self._italic.setItalic(True)
-        #: Whether the teacher may type names (off in the anonymous mode).
-        self.names_editable = True
-        self.cellClicked.connect(self._on_cell_clicked)
-        self.itemChanged.connect(self._on_item_changed)
+        header.setSortIndicatorShown(True)
+        self.clicked.connect(self._on_clicked)
 
-    def set_badges(self, badges: list[Badge]) -> None:
-        """Show one row per badge."""
-        with QSignalBlocker(self):
-            self._set_badges(badges)
+    @property
+    def names_editable(self) -> bool:
+        """Whether the teacher may type names (off in the anonymous mode)."""
+        return self._model.editable
 
-    def _set_badges(self, badges: list[Badge]) -> None:
-        if self.rowCount() != len(badges):
-            old = self.rowCount()
-            self.setRowCount(len(badges))
-            for row in range(old, len(badges)):
-                for col in range(len(self.COLUMNS)):
-                    item = QTableWidgetItem()
-                    flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                    if col == 0:
-                        flags |= Qt.ItemFlag.ItemIsEditable
-                    item.setFlags(flags)
-                    if col == 2:
-                        item.setTextAlignment(Qt.AlignmentFlag.AlignRight
-                                              | Qt.AlignmentFlag.AlignVCenter)
-                    self.setItem(row, col, item)
-        editing = self.state() == QAbstractItemView.State.EditingState
-        for row, badge in enumerate(badges):
-            name = self.item(row, 0)
-            if not (editing and self.currentRow() == row):
-                name.setText(badge.student)
-            flags = name.flags()
-            name.setFlags(flags | Qt.ItemFlag.ItemIsEditable if self.names_editable
-                          else flags & ~Qt.ItemFlag.ItemIsEditable)
-            emotion = self.item(row, 1)
-            emotion.setText(badge.label)
-            emotion.setToolTip(badge.tooltip)
-            emotion.setIcon(badge_icon(badge.kind, badge.emotion, badge.text_colour))
-            emotion.setBackground(QBrush(QColor(badge.colour)))
-            emotion.setForeground(QBrush(QColor(badge.text_colour)))
-            emotion.setFont(self._bold if badge.kind is BadgeKind.EMOTION else self._italic)
-            self.item(row, 2).setText(confidence_text(badge.confidence) if badge.has_face
-                                      else "–")
+    @names_editable.setter
+    def names_editable(self, value: bool) -> None:
+        self._model.editable = bool(value)
+
+    def set_rows(self, ids: list[int], badges: list[Badge]) -> None:
+        """Show one row per student: ``ids[i]`` with ``badges[i]``; rows of students not in
+        ``ids`` go."""
+        self._model.set_rows(list(ids), list(badges))
+
+    def clear_rows(self) -> None:
+        """No row (a stopped session, the aggregate-only mode)."""
+        self._model.set_rows([], [])
 
     def row_texts(self) -> list[tuple[str, str, str]]:
-        """The table's text, row by row (tests, accessibility)."""
-        return [tuple(self.item(r, c).text() for c in range(self.columnCount()))
-                for r in range(self.rowCount())]
+        """The table's text, row by row as shown (tests, accessibility)."""
+        p = self._proxy
+        return [tuple(p.index(r, c).data() for c in range(p.columnCount()))
+                for r in range(p.rowCount())]
 
-    def select_student(self, tile: int | None) -> None:
-        """Highlight the row of ``tile`` (none for ``None``) without emitting a signal."""
-        with QSignalBlocker(self):
-            if tile is None or not 0 <= tile < self.rowCount():
-                self.clearSelection()
-            else:
-                self.selectRow(tile)
+    def student_ids(self) -> list[int]:
+        """Student ids row by row as shown."""
+        return [self._model.ids[self._proxy.mapToSource(self._proxy.index(r, 0)).row()]
+                for r in range(self._proxy.rowCount())]
 
-    def _on_cell_clicked(self, row: int, column: int) -> None:
-        self.student_clicked.emit(row)
+    def row_of(self, student_id: int) -> int | None:
+        """The shown row of a student, or None."""
+        ids = self.student_ids()
+        return ids.index(student_id) if student_id in ids else None
 
-    def _on_item_changed(self, item: QTableWidgetItem) -> None:
-        if item.column() == 0:
-            self.name_edited.emit(item.row(), item.text().strip())
+    def select_student(self, student_id: int | None) -> None:
+        """Highlight the row of ``student_id`` (none for ``None``) without emitting a
+        signal."""
+        row = self.row_of(student_id) if student_id is not None else None
+        selection = self.selectionModel()
+        blocked = selection.blockSignals(True)
+        if row is None:
+            self.clearSelection()
+        else:
+            self.selectRow(row)
+        selection.blockSignals(blocked)
+
+    def edit_name(self, student_id: int) -> bool:
+        """Open the name editor of a student's row (as a double-click does)."""
+        row = self.row_of(student_id)
+        if row is None or not self.names_editable:
+            return False
+        index = self._proxy.index(row, 0)
+        self.setCurrentIndex(index)
+        self.edit(index)
+        return True
+
+    def _name_typed(self, index: QModelIndex, name: str) -> None:
+        source = self._proxy.mapToSource(index)
+        if 0 <= source.row() < len(self._model.ids):
+            self.name_edited.emit(self._model.ids[source.row()], name)
+
+    def _on_clicked(self, index: QModelIndex) -> None:
+        source = self._proxy.mapToSource(index)
+        self.student_clicked.emit(self._model.ids[source.row()])

@@ -21,7 +21,6 @@ import dataclasses
 import itertools
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from fer_desktop.analysis.pipeline import FrameResult
@@ -32,7 +31,7 @@ from fer_desktop.session.badges import Badge, badges_for
 from fer_desktop.session.privacy import AGGREGATE_LOCKED, PrivacyMode
 from fer_desktop.session.record import SessionRecord
 from fer_desktop.session.settings import AppSettings
-from fer_desktop.session.updates import SessionState
+from fer_desktop.session.updates import SessionState, session_file_name, session_stamp
 
 
 @dataclass(frozen=True)
@@ -114,11 +113,6 @@ class Ended:
     names: dict[int, str]
     csv_path: Path | None
     stamp: str
-
-
-def session_stamp(when: float) -> str:
-    """``YYYYmmdd-HHMMSS`` of Unix time ``when``, local time."""
-    return datetime.fromtimestamp(when).strftime("%Y%m%d-%H%M%S")
 
 
 class LiveSession:
@@ -363,7 +357,7 @@ class LiveSession:
             self.csv_path = self.fixed_csv
             self._csv_written = self.fixed_csv.exists() and self.fixed_csv.stat().st_size > 0
         elif self.sessions_dir is not None:
-            self.csv_path = self.sessions_dir / f"session-{self.stamp}.csv"
+            self.csv_path = self.sessions_dir / session_file_name(now)
         else:
             self.csv_path = None
 

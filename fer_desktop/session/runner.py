@@ -179,7 +179,9 @@ class AnalysisRun:
                 result = analyzer.analyze(frame)
                 if p.csv_path is not None:
                     if sink is None:  # created on the first frame: a failed start leaves no file
-                        sink = CsvSink(p.csv_path, append=p.csv_append, names=names)
+                        append = p.csv_append or (p.csv_path.exists()
+                                                  and p.csv_path.stat().st_size > 0)
+                        sink = CsvSink(p.csv_path, append=append, names=names)
                     sink.names = names
                     sink.write(result)
                     self.rows = sink.rows

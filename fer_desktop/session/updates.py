@@ -84,8 +84,14 @@ class RateMonitor:
         return (len(self._times) - 1) / span if span > 0 else 0.0
 
 
+def session_stamp(when: float | None = None) -> str:
+    """``YYYYmmdd-HHMMSS`` of Unix time ``when`` (default now), local time: a session's CSV
+    and its saved folder share it."""
+    return datetime.fromtimestamp(time.time() if when is None else when).strftime(
+        "%Y%m%d-%H%M%S")
+
+
 def session_file_name(when: float | None = None) -> str:
     """Autosave file name of a session started at Unix time ``when`` (default now):
     ``session-YYYYmmdd-HHMMSS.csv``."""
-    moment = datetime.fromtimestamp(time.time() if when is None else when)
-    return moment.strftime("session-%Y%m%d-%H%M%S.csv")
+    return f"session-{session_stamp(when)}.csv"
