@@ -10,8 +10,8 @@ Sub-commands: ``gallery PNG`` (write the synthetic gallery), ``show PNG`` (the v
 ``cockpit --out DIR --name NAME [--mode named|anonymous|aggregate] [--theme light|dark]
 [--seconds S] [--model PATH]`` (the cockpit after S seconds: names typed, a student's
 timeline open, alerts; also the session folder's chart and table images) and
-``notice --out DIR`` (the first-run notice); ``room --out DIR`` (the window on a room camera,
-grabbed by Qt, no X screen needed). They use a throw-away settings file, never the user's.
+``notice --out DIR`` (the first-run notice); ``room --out DIR`` (the window on a room camera) and ``gallery49 --out DIR`` (a
+49-tile gallery in a 1320x800 window), grabbed by Qt, no X screen needed. They use a throw-away settings file, never the user's.
 """
 
 from __future__ import annotations
@@ -208,9 +208,11 @@ def run_notice(out: Path, theme: str) -> int:
     return app.exec()
 
 
-def run_room(out: Path, seconds: float, model: str | None) -> int:
-    """docs/room-camera.png: the window (1320x800) on a generated 1080p room-camera frame of
-    30 students, after ``seconds``; grabbed by Qt (no X screen capture needed, works offscreen)."""
+def run_offscreen(out: Path, name: str, frame, seconds: float, model: str | None,
+                  names: bool = False) -> int:
+    """``out/name``: the window (1320x800) on ``frame`` (a BGR image shown as a file source)
+    after ``seconds``; grabbed by Qt (no X screen needed, works offscreen). With ``names``,
+    the teacher has typed every student's name."""
     import os
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -219,26 +221,50 @@ def run_room(out: Path, seconds: float, model: str | None) -> int:
     from fer_desktop.analysis.cvutil import cv2
     from fer_desktop.gui.qt_main_window import QtMainWindow
     from fer_desktop.gui.qt_settings import NOTICE_VERSION
-    from testing.synthetic import make_room, room_people, sample_faces
+    from testing.synthetic import NAMES
 
     out.mkdir(parents=True, exist_ok=True)
     app, settings, tmp = _app("light")
     settings.setValue("privacy/notice_acknowledged", NOTICE_VERSION)
-    frame, _ = make_room(sample_faces(), room_people(30, seed=3), seed=3)
-    source = tmp / "room-camera.png"
+    source = tmp / "source.png"
     cv2.imwrite(str(source), frame)
-    window = QtMainWindow(model_path=model, csv_path=tmp / "room.csv", settings=settings)
+    window = QtMainWindow(model_path=model, csv_path=tmp / "session.csv", settings=settings,
+                          probe=lambda: [])
     window.resize(1320, 800)
     window.show()
     window.start(str(source))
 
+    def name_students() -> None:
+        last = window.session.last
+        for row, sid in enumerate(last.result.student_ids if last and names else ()):
+            window.session.rename(sid, NAMES[row % len(NAMES)])
+
     def capture() -> None:
-        window.grab().save(str(out / "room-camera.png"))
-        print(f"wrote {out / 'room-camera.png'}")
+        name_students()
+        app.processEvents()
+        window.grab().save(str(out / name))
+        print(f"wrote {out / name}")
         window.close()
 
     QTimer.singleShot(int(seconds * 1000), capture)
     return app.exec()
+
+
+def run_room(out: Path, seconds: float, model: str | None) -> int:
+    """docs/room-camera.png: a generated 1080p room-camera frame of 30 students."""
+    from testing.synthetic import make_room, room_people, sample_faces
+
+    frame, _ = make_room(sample_faces(), room_people(30, seed=3), seed=3)
+    return run_offscreen(out, "room-camera.png", frame, seconds, model)
+
+
+def run_gallery49(out: Path, seconds: float, model: str | None) -> int:
+    """docs/gallery-49.png: a 49-tile 1080p gallery with three cameras off, in a 1320x800
+    window (the badges turn compact)."""
+    from testing.synthetic import make_gallery, sample_faces
+
+    frame, _ = make_gallery(sample_faces(), 49, (1920, 1080), empty=(3, 24, 40), seed=2)
+    return run_offscreen(out, "gallery-49.png", frame, seconds, model)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -261,6 +287,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--theme", choices=("light", "dark"), default="light")
     p.add_argument("--seconds", type=float, default=45.0)
     p.add_argument("--model", default=None, help="default: the shipped model")
+    p = sub.add_parser("gallery49")
+    p.add_argument("--out", type=Path, default=ROOT / "docs")
+    p.add_argument("--seconds", type=float, default=8.0)
+    p.add_argument("--model")
     p = sub.add_parser("room")
     p.add_argument("--out", type=Path, default=ROOT / "docs")
     p.add_argument("--seconds", type=float, default=12.0)
@@ -275,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_notice(args.out, args.theme)
     if args.cmd == "room":
         return run_room(args.out, args.seconds, args.model)
+    if args.cmd == "gallery49":
+        return run_gallery49(args.out, args.seconds, args.model)
     if args.cmd == "gallery":
         write_gallery(args.png)
         return 0

@@ -92,7 +92,7 @@ def test_no_network_connection_and_no_frame_written(qtbot, make_window, gallery_
     assert images == ["class_mood.png", "students.png"]  # charts, not frames
     for name in images:
         chart = cv2.imread(str(saved.folder / name))
-        assert chart.shape[1] in (1300, 1600)  # drawn by the report, not a 1280x720 frame
+        assert chart.shape[1] >= 1300  # drawn by the report, not a 1280x720 frame
     assert {p.suffix for p in written} <= {".csv", ".png", ".html", ".ini"}
 
 
@@ -147,9 +147,11 @@ def test_named_anonymous_and_aggregate_exports(qtbot, make_window, gallery_png, 
     students = read_csv(named.folder / "students.csv")
     assert list(students[0]) == list(SUMMARY_COLUMNS) and len(students) == 9
     assert students[0]["student"] == "Ada Lovelace"
-    assert float(students[4]["no_face_share"]) == pytest.approx(1.0)
+    # the camera-off student is camera off, not "no face" (issue 12 #9)
+    assert float(students[4]["camera_off_share"]) == pytest.approx(1.0)
+    assert float(students[4]["no_face_share"]) == 0
     assert all(abs(sum(float(r[f"share_{e}"]) for e in EMOTIONS) + float(r["no_face_share"])
-                   - 1) < 1e-3 for r in students)
+                   + float(r["camera_off_share"]) - 1) < 1e-3 for r in students)
     page = (named.folder / "report.html").read_text()
     assert 'src="class_mood.png"' in page and 'src="students.png"' in page
 
@@ -216,9 +218,35 @@ def test_mood_chart_window_mood_line_and_alert_marks(qtbot):
         np.testing.assert_allclose(chart.alert_x(), [-59 / 60])
     assert [id(i) for i in (chart.curves[0], chart.mood_curve, chart.alert_markers)] == ids
     assert chart.legend_values["sad"].text() == "75%"
-    assert chart.mood_label.text().strip() == "-75"
+    assert chart.mood_label.text() == "mood index now: -75"
     with pytest.raises(ValueError):
         chart.set_window_min(7)
+
+
+def test_mood_chart_leaves_gaps_for_pauses_and_frames_without_faces(qtbot):
+    """Issue 12 #8: the mood line was drawn at 0 without a face and pauses were bridged by
+    sloped lines; the axis and the View menu disagreed."""
+    chart = QtMoodChart(window_min=5)
+    qtbot.addWidget(chart)
+    chart.show()
+    happy, nobody = np.zeros(7, np.float32), np.zeros(7, np.float32)
+    happy[EMOTIONS.index("happy")] = 1.0
+    t0 = 1_700_000_000.0
+    for k in range(30):  # 30 s happy, 10 s without a face, a 60 s pause, 20 s happy
+        chart.add_shares(t0 + k, happy)
+    for k in range(30, 40):
+        chart.add_shares(t0 + k, nobody)
+    for k in range(100, 120):
+        chart.add_shares(t0 + k, happy)
+    chart.redraw()
+    x, mood = chart.mood_data()
+    assert np.isnan(mood[30:40]).all() and not np.isnan(mood[:30]).any()
+    pause = np.flatnonzero(np.isnan(mood) & (x > x[39]) & (x < x[-20]))
+    assert len(pause) == 2  # the line stops over the pause
+    xa, tops = chart.curve_data()
+    assert (tops[:, pause] == 0).all()  # and so does the area
+    assert chart.mood_label.text() == "mood index now: +100"
+    assert chart.area.getViewBox().viewRange()[0][0] == pytest.approx(-5, abs=0.2)
 
 
 def test_badges_table_icons_and_clicking_a_student_shows_the_timeline(qtbot, make_window,

@@ -21,7 +21,7 @@ from testing.synthetic import make_gallery
 EXPECTED_COLUMNS = [
     "timestamp", "elapsed_s", "frame", "source", "student_id", "student", "tile", "tile_x",
     "tile_y", "tile_w",
-    "tile_h", "face_x", "face_y", "face_w", "face_h", "emotion", "confidence", "p_angry",
+    "tile_h", "face_x", "face_y", "face_w", "face_h", "state", "emotion", "confidence", "p_angry",
     "p_disgust", "p_fear", "p_happy", "p_sad", "p_surprise", "p_neutral"]
 
 
@@ -49,8 +49,10 @@ def _check_rows(rows, truth, source, frame=0):
             assert float(row[f"p_{row['emotion']}"]) == pytest.approx(probs.max(), abs=1e-4)
             assert float(row["confidence"]) == pytest.approx(probs.max(), abs=1e-4)
             assert int(row["face_w"]) > 0
+            assert row["state"] == "face"
         else:
             assert row["emotion"] == "" and row["face_x"] == "" and row["p_happy"] == ""
+            assert row["state"] == "camera off"  # the synthetic empty tile is a name on grey
 
 
 def test_csv_schema_and_rows_written_as_frames_come(analyzer_factory, gallery9, tmp_path):

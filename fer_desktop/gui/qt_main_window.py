@@ -299,6 +299,7 @@ class QtMainWindow(QMainWindow):
         self.students.clear_rows()
         self._show_student(None)
         self._stats.setText("")
+        self.preview.set_paused(None)
         self.preview.clear("Session saved. Press Start for a new session." if saved
                            else WELCOME)
         self._show_state()
@@ -682,6 +683,7 @@ class QtMainWindow(QMainWindow):
 
     @Slot()
     def _on_timeline_timer(self) -> None:
+        self._track_geometry()  # also when the frame changes without a move or resize
         if self._timeline_dirty:
             self._refresh_timeline()
 

@@ -3,8 +3,6 @@ class mood line (positive minus negative share) below it, and the alerts on the 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
@@ -23,6 +21,25 @@ STACK_ORDER: tuple[str, ...] = ("happy", "surprise", "neutral", "sad", "fear", "
 _STACK_INDEX = np.array([EMOTIONS.index(e) for e in STACK_ORDER])
 #: Most analyses per second the history is sized for.
 MAX_RATE = 10.0
+#: A longer time without a sample (and longer than five analysis intervals) is a pause, drawn
+#: as a gap, seconds.
+GAP_S = 5.0
+
+
+def _with_gaps(t: np.ndarray, x: np.ndarray, tops: np.ndarray, mood: np.ndarray):
+    """``x``, ``tops`` and ``mood`` with a break in every pause: two points where every band
+    is 0 (the area is empty there) and the mood is NaN (the line stops)."""
+    if len(t) < 2:
+        return x, tops, mood
+    step = np.diff(t)
+    gaps = np.flatnonzero(step > max(GAP_S, 5.0 * float(np.median(step))))
+    if not len(gaps):
+        return x, tops, mood
+    eps = 1e-6
+    at = np.repeat(gaps + 1, 2)
+    new_x = np.ravel(np.column_stack([x[gaps] + eps, x[gaps + 1] - eps]))
+    return (np.insert(x, at, new_x), np.insert(tops, at, 0.0, axis=1),
+            np.insert(mood, at, np.nan))
 
 
 def _theme(widget: QWidget) -> tuple[str, str, str]:
@@ -65,10 +82,6 @@ class QtMoodChart(QWidget):
         super().__init__(parent)
         longest = max(CHART_WINDOWS_MIN) * 60.0
         self.history = MoodHistory(longest, capacity=int(longest * MAX_RATE))
-        cap = self.history.capacity
-        self._x = np.zeros(cap, np.float64)
-        self._y = np.zeros((len(STACK_ORDER) + 1, cap), np.float64)  # row 0: the baseline
-        self._mood = np.zeros(cap, np.float64)
         self._alerts = np.zeros(0, np.float64)  # Unix seconds
         self._window_min = window_min if window_min in CHART_WINDOWS_MIN else 5
         self._dirty = False
@@ -89,9 +102,10 @@ class QtMoodChart(QWidget):
         area.setYRange(0, 100, padding=0)
         area.setLabel("left", "% of faces")
         area.getAxis("bottom").setStyle(showValues=False)
-        area.getAxis("left").setTicks([[(v, f"{v}") for v in (0, 25, 50, 75, 100)]])
+        # no "0" label: it would touch the mood plot's "+100" just below
+        area.getAxis("left").setTicks([[(v, f"{v}") for v in (25, 50, 75, 100)], [(0, "")]])
         mood.setYRange(-100, 100, padding=0.05)
-        mood.setLabel("left", "mood")
+        mood.setLabel("left", "mood index")
         mood.setLabel("bottom", "minutes")
         mood.getAxis("left").setTicks([[(-100, "−100"), (0, "0"), (100, "+100")]])
         mood.getAxis("bottom").setStyle(hideOverlappingLabels=20)
@@ -123,7 +137,7 @@ class QtMoodChart(QWidget):
         area.addItem(self.alert_markers)
 
         self._span_min = 0.0
-        self._set_span(1)
+        self._set_span(self._window_min)
         #: Latest share per expression, shown in the legend.
         self.legend_values: dict[str, QLabel] = {}
 
@@ -134,8 +148,9 @@ class QtMoodChart(QWidget):
         self.window_combo.setToolTip("How much of the class mood the chart shows")
         self.window_combo.activated.connect(self._on_window_combo_activated)
         self.mood_label = QLabel("", self)
-        self.mood_label.setToolTip("Class mood: share of positive minus negative expressions "
-                                   "among the visible faces, from −100 to +100")
+        self.mood_label.setToolTip("The class mood index: the share of positive minus the "
+                                   "share of negative expressions among the visible faces, "
+                                   "from −100 (all negative) to +100 (all positive)")
         title = QLabel("<b>Class mood</b>", self)
 
         header = QHBoxLayout()
@@ -206,6 +221,7 @@ class QtMoodChart(QWidget):
             raise ValueError(f"chart window must be one of {CHART_WINDOWS_MIN} min")
         self._window_min = minutes
         self.window_combo.setCurrentIndex(CHART_WINDOWS_MIN.index(minutes))
+        self._set_span(minutes)  # the axis shows what the menus say
         self._dirty = True
 
     def add_result(self, result: FrameResult) -> None:
@@ -230,31 +246,39 @@ class QtMoodChart(QWidget):
         self._dirty = True
 
     def redraw(self) -> None:
-        """Update the plot items from the history now."""
+        """Update the plot items from the history now. Frames without a visible face leave
+        the mood line empty (not 0) and the area empty; a pause (no sample for longer than
+        :data:`GAP_S` and five analysis intervals) is a gap in both, never a slope."""
         self._dirty = False
         t_all, shares_all = self.history.view()
         window_s = 60.0 * self._window_min
         first = int(np.searchsorted(t_all, t_all[-1] - window_s)) if len(t_all) else 0
         t, shares = t_all[first:], shares_all[first:]
         n = len(t)
-        x = self._x[:n]
-        self._set_span(min(self._window_min, max(1, math.ceil((t[-1] - t[0]) / 60 + 1e-6)))
-                       if n else 1)
+        x = np.zeros(0)
+        tops = np.zeros((len(STACK_ORDER) + 1, 0))
+        mood = np.zeros(0)
         if n:
-            np.subtract(t, t[-1], out=x)
-            x /= 60.0
-            np.cumsum(shares[:, _STACK_INDEX] * 100.0, axis=1, out=self._y[1:, :n].T)
-            self._mood[:n] = class_mood(shares) * 100.0
-        for curve, y in zip([self._baseline, *self.curves], self._y[:, :n]):
+            x = (t - t[-1]) / 60.0
+            tops = np.zeros((len(STACK_ORDER) + 1, n))
+            np.cumsum(shares[:, _STACK_INDEX] * 100.0, axis=1, out=tops[1:].T)
+            seen = shares.sum(axis=1) > 0
+            mood = np.where(seen, class_mood(shares) * 100.0, np.nan)
+            x, tops, mood = _with_gaps(t, x, tops, mood)
+        for curve, y in zip([self._baseline, *self.curves], tops):
             curve.setData(x, y, skipFiniteCheck=True)
-        self.mood_curve.setData(x, self._mood[:n], skipFiniteCheck=True)
+        self.mood_curve.setData(x, mood, connect="finite")
         self._redraw_alerts(float(t[-1]) if n else 0.0, n > 0)
         latest = shares[-1] if n else None
         seen = latest is not None and latest.sum() > 0
         for emotion, label in self.legend_values.items():
             label.setText(f"{round(100 * float(latest[EMOTIONS.index(emotion)]))}%"
                           if seen else "")
-        self.mood_label.setText(f"  {round(float(self._mood[n - 1])):+d}" if seen else "")
+        if seen:
+            value = round(float(class_mood(latest)) * 100)
+            self.mood_label.setText(f"mood index now: {value:+d}")
+        else:
+            self.mood_label.setText("mood index now: no face" if n else "")
 
     def _redraw_alerts(self, now: float, any_data: bool) -> None:
         ax = (self._alerts - now) / 60.0 if any_data else np.zeros(0)

@@ -18,6 +18,8 @@ CANVAS_COLOUR = "#1E1F22"
 BADGE_FONT_PX = 13
 #: Space between the tile's corner and its badge, and inside the badge, pixels.
 BADGE_MARGIN, BADGE_PAD_X, BADGE_PAD_Y = 4, 6, 2
+#: Font size of a compact badge (icon and percentage), pixels.
+COMPACT_FONT_PX = 11
 #: Height of the strip at the bottom of a tile where meeting apps print the name, as a fraction
 #: of the tile height (covered in the anonymous mode).
 NAME_STRIP = 0.16
@@ -62,6 +64,9 @@ class QtFramePreview(QWidget):
         self._font = QFont(self.font())
         self._font.setPixelSize(BADGE_FONT_PX)
         self._font.setBold(True)
+        #: The full badge's style and the compact one's (crowded galleries, faces).
+        self._styles = (_BadgeStyle(self.font(), BADGE_FONT_PX, BADGE_PAD_X, BADGE_PAD_Y),
+                        _BadgeStyle(self.font(), COMPACT_FONT_PX, 3, 1))
         self._selected: int | None = None
         #: Whether badges and face boxes are drawn (off in the aggregate-only mode).
         self.show_badges = True
@@ -241,83 +246,100 @@ class QtFramePreview(QWidget):
             return []
         target = self.image_rect()
         k = self._widget_per_frame_px(target)
-        metrics = QFontMetricsF(self._font)
         out = []
         for badge in self._badges:
             face = _map_box(badge.face, target, k) if badge.face is not None else None
-            box, text = self._badge_geometry(metrics, badge, _map_box(badge.box, target, k),
-                                             face)
+            box, text, _ = self._badge_geometry(badge, _map_box(badge.box, target, k), face)
             out.append((box, text, face))
         return out
 
     def _paint_badge(self, p: QPainter, metrics: QFontMetricsF, badge: Badge, tile: QRectF,
                      face: QRectF | None) -> None:
-        box, text = self._badge_geometry(metrics, badge, tile, face)
-        icon = metrics.height()
+        box, text, style = self._badge_geometry(badge, tile, face)
+        icon = style.metrics.height()
         kind = badge.kind
         if kind is BadgeKind.UNCERTAIN:  # a pale badge framed in the guess's colour
             p.setPen(QPen(QColor(badge.accent), 2))
         else:
             p.setPen(QPen(QColor(0, 0, 0, 110), 1))
         p.setBrush(QColor(badge.colour))
-        p.drawRoundedRect(box, 4, 4)
+        p.drawRoundedRect(box, 3, 3)
         if kind is BadgeKind.UNCERTAIN:
-            p.fillRect(QRectF(box.left() + 1, box.top() + 1, 4, box.height() - 2),
+            p.fillRect(QRectF(box.left() + 1, box.top() + 1, 3, box.height() - 2),
                        QColor(badge.accent))
         fg = badge.text_colour
-        icon_box = QRectF(box.left() + BADGE_PAD_X, box.top() + BADGE_PAD_Y, icon, icon)
+        icon_box = QRectF(box.left() + style.pad_x, box.top() + style.pad_y, icon, icon)
         paint_icon(p, icon_box, kind, badge.emotion, fg)
         p.setPen(QColor(fg))
-        text_box = box.adjusted(icon + 2 * BADGE_PAD_X, 0, 0, 0)
+        p.setFont(style.font)
+        text_box = box.adjusted(icon + 2 * style.pad_x, 0, 0, 0)
         p.drawText(text_box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
 
-    def _badge_geometry(self, metrics: QFontMetricsF, badge: Badge, tile: QRectF,
-                        face: QRectF | None) -> tuple[QRectF, str]:
+    def _badge_geometry(self, badge: Badge, tile: QRectF,
+                        face: QRectF | None) -> tuple[QRectF, str, "_BadgeStyle"]:
         """A tile's badge: the icon, the label and the probability in its top-left corner
-        when the tile is wide enough, else compact (the icon and the probability) in the
-        tile's corner that covers least of the face. A face's badge (a room camera, a second
-        person in a tile) is compact, just below the face (above it at the bottom of the
-        picture), so that it never covers the face."""
-        icon = metrics.height()
-        height = metrics.height() + 2 * BADGE_PAD_Y
+        when the tile is wide enough; else compact (the icon and the probability, a smaller
+        font) inside the tile where it covers least of the face: a corner, or beside, above
+        or below the face. A face's badge (a room camera, a second person in a tile) is
+        compact, just below the face (above it at the bottom of the picture)."""
+        full, small = self._styles
         short = confidence_text(badge.confidence) if badge.has_face else ""
         if badge.kind is BadgeKind.UNCERTAIN:
             short = "?" + short
-        compact_width = icon + 2 * BADGE_PAD_X + (metrics.horizontalAdvance(short)
-                                                  + BADGE_PAD_X if short else 0)
-        full_width = metrics.horizontalAdvance(badge.text) + icon + 3 * BADGE_PAD_X
+        full_width = full.width(badge.text)
         if badge.tile and full_width <= tile.width() - 2 * BADGE_MARGIN:
-            text = badge.text
-            box = QRectF(tile.left() + BADGE_MARGIN, tile.top() + BADGE_MARGIN, full_width,
-                         height)
-        elif badge.tile:
-            text = short
-            box = _least_covering(tile, compact_width, height, face)
-        else:
-            text = short
-            top = tile.bottom() + 2
-            if top + height > self.image_rect().bottom():
-                top = tile.top() - height - 2
-            box = QRectF(tile.center().x() - compact_width / 2, top, compact_width, height)
-        return box, text
+            return (QRectF(tile.left() + BADGE_MARGIN, tile.top() + BADGE_MARGIN, full_width,
+                           full.height), badge.text, full)
+        w, h = small.width(short), small.height
+        if badge.tile:
+            return _least_covering(tile, w, h, face), short, small
+        top = tile.bottom() + 2
+        if top + h > self.image_rect().bottom():
+            top = tile.top() - h - 2
+        return QRectF(tile.center().x() - w / 2, top, w, h), short, small
+
+
+class _BadgeStyle:
+    """A badge's font and padding (pixels)."""
+
+    def __init__(self, base: QFont, px: int, pad_x: float, pad_y: float):
+        self.font = QFont(base)
+        self.font.setPixelSize(px)
+        self.font.setBold(True)
+        self.metrics = QFontMetricsF(self.font)
+        self.pad_x, self.pad_y = pad_x, pad_y
+        self.height = self.metrics.height() + 2 * pad_y
+
+    def width(self, text: str) -> float:
+        """Width of a badge with the icon and ``text`` (the icon alone for "")."""
+        icon = self.metrics.height()
+        return icon + 2 * self.pad_x + (self.metrics.horizontalAdvance(text) + self.pad_x
+                                        if text else 0)
 
 
 def _least_covering(tile: QRectF, w: float, h: float, face: QRectF | None) -> QRectF:
-    """A ``w`` x ``h`` box in a corner of ``tile`` that covers least of ``face`` (top-left
-    when none covers it)."""
-    m = BADGE_MARGIN
-    corners = [QRectF(tile.left() + m, tile.top() + m, w, h),
-               QRectF(tile.right() - m - w, tile.top() + m, w, h),
-               QRectF(tile.left() + m, tile.bottom() - m - h, w, h),
-               QRectF(tile.right() - m - w, tile.bottom() - m - h, w, h)]
+    """A ``w`` x ``h`` box inside ``tile`` that covers least of ``face``: a corner of the
+    tile, or beside the face (top-left when nothing covers it)."""
+    m = 2
+    left, top = tile.left() + m, tile.top() + m
+    right, bottom = tile.right() - m - w, tile.bottom() - m - h
+    spots = [(left, top), (right, top), (left, bottom), (right, bottom)]
     if face is None:
-        return corners[0]
+        return QRectF(left, top, w, h)
+    for x in (face.left() - w - 1, face.right() + 1):
+        for y in (face.top(), face.bottom() - h, face.center().y() - h / 2):
+            spots.append((x, y))
+    for y in (face.top() - h - 1, face.bottom() + 1):
+        for x in (face.center().x() - w / 2, face.left(), face.right() - w):
+            spots.append((x, y))
+    boxes = [QRectF(min(max(x, left), right), min(max(y, top), bottom), w, h)
+             for x, y in spots]
 
     def covered(box: QRectF) -> float:
         inter = box.intersected(face)
         return inter.width() * inter.height() if not inter.isEmpty() else 0.0
 
-    return min(corners, key=covered)
+    return min(boxes, key=covered)
 
 
 def _map_box(box: tuple[int, int, int, int], target: QRectF, k: float) -> QRectF:

@@ -18,14 +18,15 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPolygonF
 
 from fer_desktop.session.export import ExportError, copy_csv, write_class_csv, write_summary_csv
-from fer_desktop.session.palette import EMOTION_COLOURS, NO_FACE_COLOUR, text_colour_on
+from fer_desktop.session.palette import CAMERA_OFF_COLOUR, EMOTION_COLOURS, NO_FACE_COLOUR, \
+    text_colour_on
 from fer_desktop.gui.qt_mood_chart import STACK_ORDER
 from fer_desktop.session.record import SessionRecord
 from fer_desktop.session.privacy import PrivacyMode
 from fer_desktop.labels import EMOTIONS
 from fer_desktop.session.report import ReportData, render_html
 from fer_desktop.analysis.students import student_name
-from fer_desktop.session.summary import StudentSummary, class_mood
+from fer_desktop.session.summary import StudentSummary, class_mood, listed_students
 from fer_desktop.session.updates import session_stamp
 
 _STACK_INDEX = np.array([EMOTIONS.index(e) for e in STACK_ORDER])
@@ -128,13 +129,15 @@ def save_session(parent: Path, record: SessionRecord, privacy: PrivacyMode,
     chart = render_class_chart(t, shares, [a[0] for a in alerts])
     written.append(_save_image(chart, folder / "class_mood.png"))
     table_name = ""
-    if summaries:
-        written.append(_save_image(render_student_table(summaries), folder / "students.png"))
+    listed = listed_students(summaries)
+    if listed:
+        written.append(_save_image(render_student_table(listed), folder / "students.png"))
         table_name = "students.png"
     data = ReportData(
         title=f"Class session of {datetime.fromtimestamp(record.started):%d %B %Y, %H:%M}",
         started=record.started, ended=record.ended, sources=record.sources,
-        privacy=PRIVACY_TEXT[privacy], t=t, shares=shares, alerts=alerts, students=summaries,
+        privacy=PRIVACY_TEXT[privacy], t=t, shares=shares, alerts=alerts, students=listed,
+        brief=len(summaries) - len(listed),
         chart_image="class_mood.png", table_image=table_name, files=files)
     report = folder / "report.html"
     try:
@@ -172,6 +175,7 @@ def _canvas(w: int, h: int, font_px: int) -> tuple[QImage, QPainter, QFont]:
     font.setPixelSize(font_px)
     p.setFont(font)
     return image, p, font
+
 
 def render_class_chart(t: np.ndarray, shares: np.ndarray, alerts: Sequence[float] = (),
                        size: tuple[int, int] = (1600, 760)) -> QImage:
@@ -272,14 +276,32 @@ def render_class_chart(t: np.ndarray, shares: np.ndarray, alerts: Sequence[float
     return image
 
 
+def _share_words(s: StudentSummary) -> str:
+    """The two largest expression shares, then no face and camera off, in words."""
+    order = np.argsort(s.shares)[::-1][:2]
+    words = [f"{EMOTIONS[i]} {round(100 * s.shares[i])}%" for i in order if s.shares[i] > 0]
+    if s.no_face_share > 0:
+        words.append(f"no face {round(100 * s.no_face_share)}%")
+    if s.camera_off_share > 0:
+        words.append(f"camera off {round(100 * s.camera_off_share)}%")
+    return " · ".join(words) or "–"
+
+
 def render_student_table(summaries: Sequence[StudentSummary], width: int = 1300) -> QImage:
     """The per-student table as an image: name, a bar of the time share of each expression
-    (and of "no face", grey), and the three largest shares in words."""
+    (then "no face", grey, and "camera off", black), and the largest shares in words. The
+    image is made wider than ``width`` when the words need it: nothing is cut."""
     row_h, head_h = 38, 60
     h = head_h + row_h * len(summaries) + 16
-    image, p, font = _canvas(width, h, 19)
     name_w, bar_x, bar_w = 230, 250, 760
     text_x = bar_x + bar_w + 20
+    probe, p, font = _canvas(8, 8, 19)
+    words = [_share_words(s) for s in summaries]
+    need = max([p.fontMetrics().horizontalAdvance(w) for w in words]
+               + [p.fontMetrics().horizontalAdvance("Most of the time")])
+    p.end()
+    width = max(width, text_x + need + 20)
+    image, p, font = _canvas(width, h, 19)
     p.setPen(_INK)
     bold = QFont(font)
     bold.setBold(True)
@@ -289,12 +311,13 @@ def render_student_table(summaries: Sequence[StudentSummary], width: int = 1300)
                "Most of the time")
     p.setFont(font)
     x = bar_x
-    for emotion in [*STACK_ORDER, "no face"]:  # legend above the bars
-        colour = NO_FACE_COLOUR if emotion == "no face" else EMOTION_COLOURS[emotion]
+    legend = [(e, EMOTION_COLOURS[e]) for e in STACK_ORDER] + [
+        ("no face", NO_FACE_COLOUR), ("camera off", CAMERA_OFF_COLOUR)]
+    for label, colour in legend:  # legend above the bars
         p.fillRect(QRectF(x, 12, 16, 16), QColor(colour))
         p.setPen(_INK)
-        p.drawText(QRectF(x + 20, 6, 100, 28), Qt.AlignmentFlag.AlignVCenter, emotion)
-        x += 20 + p.fontMetrics().horizontalAdvance(emotion) + 14
+        p.drawText(QRectF(x + 20, 6, 120, 28), Qt.AlignmentFlag.AlignVCenter, label)
+        x += 20 + p.fontMetrics().horizontalAdvance(label) + 12
     for r, s in enumerate(summaries):
         y = head_h + r * row_h
         if r % 2:
@@ -304,7 +327,7 @@ def render_student_table(summaries: Sequence[StudentSummary], width: int = 1300)
         p.drawText(QRectF(10, y, name_w, row_h), Qt.AlignmentFlag.AlignVCenter, name)
         x = float(bar_x)
         parts = [(EMOTION_COLOURS[e], s.shares[EMOTIONS.index(e)]) for e in STACK_ORDER]
-        parts.append((NO_FACE_COLOUR, s.no_face_share))
+        parts += [(NO_FACE_COLOUR, s.no_face_share), (CAMERA_OFF_COLOUR, s.camera_off_share)]
         for colour, share in parts:
             seg = QRectF(x, y + 7, share * bar_w, row_h - 14)
             p.fillRect(seg, QColor(colour))
@@ -315,12 +338,8 @@ def render_student_table(summaries: Sequence[StudentSummary], width: int = 1300)
         p.setPen(QPen(_GRID, 1))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(QRectF(bar_x, y + 7, bar_w, row_h - 14))
-        order = np.argsort(s.shares)[::-1][:2]
-        words = [f"{EMOTIONS[i]} {round(100 * s.shares[i])}%" for i in order if s.shares[i] > 0]
-        if s.no_face_share > 0:
-            words.append(f"no face {round(100 * s.no_face_share)}%")
         p.setPen(_INK)
         p.drawText(QRectF(text_x, y, width - text_x - 10, row_h), Qt.AlignmentFlag.AlignVCenter,
-                   " · ".join(words) or "–")
+                   words[r])
     p.end()
     return image

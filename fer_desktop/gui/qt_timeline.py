@@ -11,14 +11,16 @@ from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from fer_desktop.session.palette import EMOTION_COLOURS, NO_FACE_COLOUR
+from fer_desktop.session.palette import CAMERA_OFF_COLOUR, EMOTION_COLOURS, NO_FACE_COLOUR
 from fer_desktop.gui.qt_mood_chart import STACK_ORDER
 from fer_desktop.labels import EMOTIONS
-from fer_desktop.session.summary import MAX_GAP_S, NO_FACE, sample_weights, summarize
+from fer_desktop.session.summary import CAMERA_OFF, MAX_GAP_S, NO_FACE, sample_weights, \
+    summarize
 
-#: Rows from the bottom: no face, then the expressions as in the class chart.
-ROWS: tuple[str, ...] = ("no face", *STACK_ORDER)
-_ROW_OF_CODE = np.array([ROWS.index(e) for e in EMOTIONS] + [0])  # code -1 -> last -> row 0
+#: Rows from the bottom: camera off, no face, then the expressions as in the class chart.
+ROWS: tuple[str, ...] = ("camera off", "no face", *STACK_ORDER)
+#: Row of each code: 0..6 (EMOTIONS), then -2 (camera off) and -1 (no face) from the end.
+_ROW_OF_CODE = np.array([ROWS.index(e) for e in EMOTIONS] + [0, 1])
 
 
 def segments(t: np.ndarray, codes: np.ndarray, uncertain: np.ndarray,
@@ -134,7 +136,8 @@ class QtStudentTimeline(QWidget):
             t, codes, (np.asarray(confidence) < uncertain_below) & (np.asarray(codes) >= 0))
         brushes = []
         for c, u in zip(code, unsure):
-            colour = pg.mkColor(NO_FACE_COLOUR if c == NO_FACE else EMOTION_COLOURS[EMOTIONS[c]])
+            colour = pg.mkColor(NO_FACE_COLOUR if c == NO_FACE else CAMERA_OFF_COLOUR
+                                if c == CAMERA_OFF else EMOTION_COLOURS[EMOTIONS[c]])
             if u:
                 colour.setAlpha(90)
             brushes.append(pg.mkBrush(colour))
@@ -150,6 +153,8 @@ class QtStudentTimeline(QWidget):
         parts = [f"{EMOTIONS[i]} {round(100 * s.shares[i])}%" for i in top if s.shares[i] > 0]
         if s.no_face_s > 0:
             parts.append(f"no face {round(100 * s.no_face_share)}%")
+        if s.camera_off_s > 0:
+            parts.append(f"camera off {round(100 * s.camera_off_share)}%")
         self.summary.setText("Of the time observed: " + " · ".join(parts) +
                              ". Pale: uncertain estimate.")
 

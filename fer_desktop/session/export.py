@@ -26,11 +26,12 @@ from fer_desktop.session.summary import StudentSummary, class_mood
 
 #: The columns, in order. Boxes are in pixels of the source frame; probabilities are the smoothed,
 #: calibrated softmax probabilities shown on the badges. ``tile`` and ``tile_*`` are empty for a
-#: student in no tile (a room camera, a face outside the gallery's tiles).
+#: student in no tile (a room camera, a face outside the gallery's tiles). ``state`` is ``face``,
+#: ``no face`` (camera on) or ``camera off``.
 CSV_COLUMNS: tuple[str, ...] = (
     "timestamp", "elapsed_s", "frame", "source", "student_id", "student", "tile",
     "tile_x", "tile_y", "tile_w", "tile_h",
-    "face_x", "face_y", "face_w", "face_h",
+    "face_x", "face_y", "face_w", "face_h", "state",
     "emotion", "confidence",
     *(f"p_{e}" for e in EMOTIONS),
 )
@@ -66,7 +67,7 @@ def result_rows(result: FrameResult, names: bool = True) -> list[list]:
         sid = result.student_ids[i]
         rows.append([ts, f"{result.position_s:.3f}", result.frame_index, result.source, sid,
                      result.students[i] if names else student_name(sid), *tile, *face,
-                     emotions[i] or "", f"{conf[i]:.4f}" if has else "", *probs])
+                     result.states[i].value, emotions[i] or "", f"{conf[i]:.4f}" if has else "", *probs])
     return rows
 
 
@@ -189,17 +190,19 @@ def copy_csv(src: str | os.PathLike, dst: str | os.PathLike,
 
 
 #: Columns of the per-student summary CSV (:func:`write_summary_csv`). Durations in seconds;
-#: ``share_*`` and ``no_face_share`` are fractions of ``observed_s`` and sum to 1.
+#: ``share_*``, ``no_face_share`` and ``camera_off_share`` are fractions of ``observed_s`` and
+#: sum to 1.
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "student_id", "student", "observed_s", "face_s", "no_face_s", "no_face_share",
-    *(f"share_{e}" for e in EMOTIONS), "top_emotion",
+    "camera_off_s", "camera_off_share", *(f"share_{e}" for e in EMOTIONS), "top_emotion",
 )
 
 
 def write_summary_csv(summaries: Iterable[StudentSummary], path: str | os.PathLike) -> Path:
     """Write one :data:`SUMMARY_COLUMNS` row per student. Raises :class:`ExportError`."""
-    rows = [[s.student_id, s.student, f"{s.observed_s:.1f}", f"{s.face_s:.1f}", f"{s.no_face_s:.1f}",
-             f"{s.no_face_share:.4f}", *(f"{v:.4f}" for v in s.shares), s.top_emotion or ""]
+    rows = [[s.student_id, s.student, f"{s.observed_s:.1f}", f"{s.face_s:.1f}",
+             f"{s.no_face_s:.1f}", f"{s.no_face_share:.4f}", f"{s.camera_off_s:.1f}",
+             f"{s.camera_off_share:.4f}", *(f"{v:.4f}" for v in s.shares), s.top_emotion or ""]
             for s in summaries]
     return _write_table(path, SUMMARY_COLUMNS, rows)
 

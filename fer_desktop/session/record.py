@@ -17,7 +17,8 @@ import numpy as np
 from fer_desktop.session.alerts import Alert
 from fer_desktop.labels import EMOTIONS, NUM_CLASSES
 from fer_desktop.analysis.pipeline import FrameResult
-from fer_desktop.session.summary import NO_FACE, StudentSummary, summarize
+from fer_desktop.analysis.tiles import TileState
+from fer_desktop.session.summary import CAMERA_OFF, NO_FACE, StudentSummary, summarize
 
 
 class _Column:
@@ -94,8 +95,9 @@ class SessionRecord:
         self._t.extend([t])
         self._shares.extend(result.class_shares()[None])
         self._faces.extend([int(result.has_face.sum())])
-        codes = np.array([NO_FACE if e is None else EMOTIONS.index(e) for e in result.emotions],
-                         np.int8)
+        codes = np.array([EMOTIONS.index(e) if e is not None
+                          else CAMERA_OFF if st is TileState.CAMERA_OFF else NO_FACE
+                          for e, st in zip(result.emotions, result.states)], np.int8)
         self._row_t.extend(np.full(n, t))
         keys = result.student_ids
         self._row_student.extend(np.asarray(keys, np.int32))
@@ -121,7 +123,8 @@ class SessionRecord:
         t : np.ndarray
             ``(k,) float64`` Unix seconds.
         emotion : np.ndarray
-            ``(k,) int8`` expression codes (:data:`~fer_desktop.session.summary.NO_FACE` without face).
+            ``(k,) int8`` expression codes (:data:`~fer_desktop.session.summary.NO_FACE` without
+            a face, :data:`~fer_desktop.session.summary.CAMERA_OFF` with the camera off).
         confidence : np.ndarray
             ``(k,) float32`` probability of that expression (0 without face).
         """

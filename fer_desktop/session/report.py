@@ -16,7 +16,7 @@ from datetime import datetime
 import numpy as np
 
 from fer_desktop.labels import EMOTIONS
-from fer_desktop.session.summary import StudentSummary, class_mood
+from fer_desktop.session.summary import MIN_LISTED_S, StudentSummary, class_mood
 
 #: What every report says about the numbers.
 DISCLAIMER = (
@@ -47,7 +47,10 @@ class ReportData:
     alerts : sequence of (float, str)
         ``(Unix seconds, message)`` per alert.
     students : sequence of StudentSummary
-        Empty in the aggregate-only mode.
+        The students listed (seen for at least
+        :data:`~fer_desktop.session.summary.MIN_LISTED_S`); empty in the aggregate-only mode.
+    brief : int
+        Faces seen more briefly, not listed (a face that passed by, a misdetection).
     chart_image, table_image : str
         File names (relative to the report) of the class-mood chart and the student table;
         ``""`` when absent.
@@ -64,6 +67,7 @@ class ReportData:
     shares: np.ndarray
     alerts: Sequence[tuple[float, str]] = ()
     students: Sequence[StudentSummary] = ()
+    brief: int = 0
     chart_image: str = ""
     table_image: str = ""
     files: Sequence[tuple[str, str]] = field(default_factory=tuple)
@@ -129,11 +133,17 @@ def render_html(data: ReportData) -> str:
         parts.append("<p>No alert.</p>")
     if data.students:
         parts.append("<h2>Students</h2>")
-        parts.append("<p>Share of the time each student's face showed each expression, and "
-                     "the time their tile showed no face.</p>")
+        parts.append("<p>Share of the time each student's face showed each expression, the "
+                     "time their tile showed no face with the camera on, and the time their "
+                     "camera was off.</p>")
         if data.table_image:
             parts.append(f'<img class="table" src="{e(data.table_image)}" alt="Per-student '
                          f'time shares of each expression.">')
+    if data.brief and data.students:
+        parts.append(f"<p class=\"meta\">{data.brief} more face{'s' if data.brief > 1 else ''} "
+                     f"seen for less than {MIN_LISTED_S:.0f} s (someone passing by, or a "
+                     f"misdetection) {'are' if data.brief > 1 else 'is'} not listed here; "
+                     f"students.csv has them.</p>")
     elif data.privacy.startswith("aggregate"):
         parts.append("<p><i>Aggregate-only mode: nothing was recorded per student.</i></p>")
     if data.files:

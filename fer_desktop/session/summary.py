@@ -21,6 +21,13 @@ from fer_desktop.labels import EMOTIONS, NEGATIVE, NUM_CLASSES, POSITIVE
 
 #: Emotion code of a tile without a face (codes ``0..6`` index :data:`EMOTIONS`).
 NO_FACE: int = -1
+#: Emotion code of a tile whose camera is off (a name or a profile picture, no face).
+CAMERA_OFF: int = -2
+
+#: Students observed for less than this (or than half the longest observed, in a short session)
+#: are not listed among the class in the report (a face that passed by, or a brief
+#: misdetection), seconds; the files keep them.
+MIN_LISTED_S: float = 10.0
 
 #: Longest interval between two analyses counted as observed time, seconds.
 MAX_GAP_S: float = 5.0
@@ -66,9 +73,11 @@ class StudentSummary:
     observed_s : float
         Seconds observed (with or without a face).
     no_face_s : float
-        Seconds their tile showed no face.
+        Seconds their tile showed no face while their camera was on.
     emotion_s : np.ndarray
         ``(7,) float64`` seconds with each expression on top, :data:`EMOTIONS` order.
+    camera_off_s : float
+        Seconds their camera was off.
     """
 
     student_id: int
@@ -76,6 +85,7 @@ class StudentSummary:
     observed_s: float
     no_face_s: float
     emotion_s: np.ndarray
+    camera_off_s: float = 0.0
 
     @property
     def face_s(self) -> float:
@@ -90,8 +100,14 @@ class StudentSummary:
 
     @property
     def no_face_share(self) -> float:
-        """Fraction of the observed time without a face."""
+        """Fraction of the observed time without a face, camera on."""
         return self.no_face_s / self.observed_s if self.observed_s > 0 else 0.0
+
+    @property
+    def camera_off_share(self) -> float:
+        """Fraction of the observed time with the camera off (with :attr:`shares` and
+        :attr:`no_face_share` they sum to 1)."""
+        return self.camera_off_s / self.observed_s if self.observed_s > 0 else 0.0
 
     @property
     def top_emotion(self) -> str | None:
@@ -134,7 +150,8 @@ def summarize(t: np.ndarray, student: np.ndarray, emotion: np.ndarray,
     student : np.ndarray
         ``(k,)`` int student id of each observation.
     emotion : np.ndarray
-        ``(k,)`` int expression code: ``0..6`` (index into :data:`EMOTIONS`) or :data:`NO_FACE`.
+        ``(k,)`` int expression code: ``0..6`` (index into :data:`EMOTIONS`), :data:`NO_FACE`
+        or :data:`CAMERA_OFF`.
     names : mapping of int to str, optional
         Display name per student id; default ``"Student N"`` (N = id + 1).
     max_gap_s : float
@@ -156,8 +173,8 @@ def summarize(t: np.ndarray, student: np.ndarray, emotion: np.ndarray,
     if not len(t) == len(student) == len(emotion):
         raise ValueError(f"t, student and emotion differ in length: {len(t)}, {len(student)}, "
                          f"{len(emotion)}")
-    if len(emotion) and (emotion.min() < NO_FACE or emotion.max() >= NUM_CLASSES):
-        raise ValueError("emotion codes must be -1 (no face) or 0..6")
+    if len(emotion) and (emotion.min() < CAMERA_OFF or emotion.max() >= NUM_CLASSES):
+        raise ValueError("emotion codes must be -2 (camera off), -1 (no face) or 0..6")
     names = names or {}
     out = []
     for i in np.unique(student):
@@ -169,7 +186,7 @@ def summarize(t: np.ndarray, student: np.ndarray, emotion: np.ndarray,
         out.append(StudentSummary(
             student_id=int(i), student=names.get(int(i), f"Student {int(i) + 1}"),
             observed_s=float(w.sum()), no_face_s=float(w[e == NO_FACE].sum()),
-            emotion_s=emotion_s.astype(np.float64)))
+            emotion_s=emotion_s.astype(np.float64), camera_off_s=float(w[e == CAMERA_OFF].sum())))
     return out
 
 
@@ -188,8 +205,19 @@ def summarize_rows(rows: Sequence[Mapping[str, str]],
         t = np.array([datetime.fromisoformat(r["timestamp"]).timestamp() for r in rows])
         order = {name: i for i, name in enumerate(dict.fromkeys(r["student"] for r in rows))}
         student = np.array([order[r["student"]] for r in rows], np.int64)
-        emotion = np.array([EMOTIONS.index(r["emotion"]) if r["emotion"] else NO_FACE
+        emotion = np.array([EMOTIONS.index(r["emotion"]) if r["emotion"]
+                            else CAMERA_OFF if r.get("state") == "camera off" else NO_FACE
                             for r in rows], np.int64)
     except KeyError as exc:
         raise ValueError(f"not a session CSV: no column {exc}") from None
     return summarize(t, student, emotion, {i: name for name, i in order.items()}, max_gap_s)
+
+
+def listed_students(summaries: Sequence[StudentSummary]) -> list[StudentSummary]:
+    """The students a report lists: observed for at least :data:`MIN_LISTED_S`, or half the
+    longest observation when the session is shorter than that."""
+    if not summaries:
+        return []
+    longest = max(s.observed_s for s in summaries)
+    floor = min(MIN_LISTED_S, 0.5 * longest)
+    return [s for s in summaries if s.observed_s >= floor]
