@@ -62,8 +62,9 @@ def run_gui(source: str | None = None, csv_path: str | os.PathLike | None = None
     pg.setConfigOptions(antialias=True)
     # Python's garbage collector runs in the GUI thread only: a Qt object collected from the
     # analysis thread would crash Qt (pyqtgraph's collector: gc disabled, collected on a timer)
-    collector = GarbageCollector(interval=1.0)  # noqa: F841 (kept alive with the window)
+    collector = GarbageCollector(interval=1.0)
     window = QtMainWindow(model_path=model_path, csv_path=csv_path, rate=rate, settings=settings)
+    window._gc = collector  # lives as long as the window
     window.show()
     if source:
         window.start(source)

@@ -13,26 +13,25 @@ import logging
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer, QUrl, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QShowEvent
-from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QMainWindow, QSplitter, \
-    QVBoxLayout, QWidget
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from fer_desktop.capture.sources import SourceError
 from fer_desktop.capture.spec import SourceSpec
-from fer_desktop.gui import qt_help
 from fer_desktop.gui.qt_actions import QtSessionControls
-from fer_desktop.gui.qt_dialogs import QtAlertBar, QtPrivacyNotice, QtSettingsDialog
+from fer_desktop.gui.qt_dialogs import QtAlertBar, QtPrivacyNotice
 from fer_desktop.gui.qt_mood_chart import QtMoodChart
 from fer_desktop.gui.qt_preview import QtFramePreview
-from fer_desktop.gui.qt_report import SavedSession, save_session
+from fer_desktop.gui.qt_report import SavedSession
 from fer_desktop.gui.qt_settings import QtSettingsStore
 from fer_desktop.gui.qt_sources import PICK_FILE, PICK_REGION
 from fer_desktop.gui.qt_student_table import QtStudentTable
 from fer_desktop.gui.qt_timeline import QtStudentTimeline
+from fer_desktop.gui.qt_window_menus import QtWindowMenus, sessions_dir
+from fer_desktop.gui.qt_window_views import QtWindowViews, ScreenRects
 from fer_desktop.gui.qt_worker import QtAnalysisWorker
-from fer_desktop.session.export import ExportError, copy_csv
-from fer_desktop.session.live import LiveSession, RunParams, Shown
+from fer_desktop.session.live import LiveSession, RunParams
 from fer_desktop.session.privacy import PrivacyMode
 from fer_desktop.session.record import SessionRecord
 from fer_desktop.session.runner import AnalysisUpdate
@@ -47,24 +46,7 @@ WELCOME = ("Choose the meeting: Session ▸ Choose the meeting on screen… (Ctr
            "fer-desktop never analyses its own window.")
 
 
-class _ScreenRects:
-    """The window's own screen rectangles, ``(x, y, w, h)`` physical pixels, for the capture
-    thread to blank out (replaced as a whole, never changed in place)."""
-
-    def __init__(self) -> None:
-        self.rects: tuple = ()
-
-    def __call__(self) -> tuple:
-        return self.rects
-
-
-def sessions_dir() -> Path:
-    """``<AppDataLocation>/sessions``: where each session's CSV is recorded as it goes."""
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(base) / "sessions"
-
-
-class QtMainWindow(QMainWindow):
+class QtMainWindow(QtWindowMenus, QtWindowViews, QMainWindow):
     """fer-desktop's window.
 
     Parameters
@@ -73,7 +55,7 @@ class QtMainWindow(QMainWindow):
         Emotion model; default the shipped one.
     csv_path : str or Path, optional
         Session CSV for every session of this window (appended); default a new
-        ``session-YYYYmmdd-HHMMSS.csv`` per session in :func:`sessions_dir`.
+        ``session-YYYYmmdd-HHMMSS.csv`` per session in :func:`~fer_desktop.gui.qt_window_menus.sessions_dir`.
     rate : float, optional
         Analyses per second; default the stored setting.
     settings : QSettings, optional
@@ -93,7 +75,7 @@ class QtMainWindow(QMainWindow):
         if rate is not None:
             app_settings = dataclasses.replace(app_settings, rate=min(10.0, max(0.5, rate)))
         self._model_path = Path(model_path) if model_path else None
-        self._own_rects = _ScreenRects()  # read by the capture thread; holds no Qt object
+        self._own_rects = ScreenRects()  # read by the capture thread; holds no Qt object
         self.session = LiveSession(app_settings, csv_path=csv_path, sessions_dir=sessions_dir(),
                                    exclude=self._own_rects)
         self._worker: QtAnalysisWorker | None = None
@@ -161,6 +143,7 @@ class QtMainWindow(QMainWindow):
                 (c.rate.valueChanged, self._on_rate_changed),
                 (c.privacy.activated, self._on_privacy_activated),
                 (c.recent.aboutToShow, self._on_recent_about_to_show),
+                (c.recent.triggered, self._on_recent_triggered),
                 (self.preview.student_clicked, self._on_preview_student_clicked),
                 (self.students.student_clicked, self._show_student),
                 (self.students.name_edited, self._on_students_name_edited),
@@ -216,14 +199,6 @@ class QtMainWindow(QMainWindow):
     def session_csv(self) -> Path | None:
         """The CSV the current (or last) session is recorded to."""
         return self.session.csv_path
-
-    @property
-    def last_saved(self) -> SavedSession | None:
-        return self._last_saved
-
-    @property
-    def notice_acknowledged(self) -> bool:
-        return self._store.notice_acknowledged
 
     @property
     def selected_student(self) -> int | None:
@@ -307,40 +282,6 @@ class QtMainWindow(QMainWindow):
             self.statusBar().showMessage("Stopped.", 10_000)
         return saved
 
-    def export_session(self, parent: str | os.PathLike) -> SavedSession | None:
-        """Save the current (or last) session in a new folder under ``parent``."""
-        s = self.session
-        if not len(s.record):
-            self._show_error("Nothing to export yet: start a source first.")
-            return None
-        return self._save(Path(parent), None)
-
-    def export_csv(self, path: str | os.PathLike) -> bool:
-        """Copy the session CSV to ``path`` with the names the privacy mode allows."""
-        s = self.session
-        if not s.privacy.per_student:
-            self._show_error("In the aggregate-only mode no per-student CSV is recorded. Use "
-                             "Export session for the class mood.")
-            return False
-        if s.csv_path is None or not s.csv_path.exists():
-            self._show_error("Nothing to export yet: start a source first.")
-            return False
-        try:
-            dst = copy_csv(s.csv_path, path, renames=dict(s.typed) if s.privacy.names else {},
-                           anonymous=not s.privacy.names)
-        except ExportError as exc:
-            self._show_error(str(exc))
-            return False
-        self.statusBar().showMessage(f"Exported the session to {dst}.", 10_000)
-        return True
-
-    def save_snapshot(self, path: str | os.PathLike) -> bool:
-        """Save the preview as shown (badges, covered names) as a PNG at ``path``."""
-        ok = self.preview.grab().save(str(path), "PNG")
-        if not ok:
-            self._show_error(f"Cannot write {path}.")
-        return ok
-
     def apply_settings(self, settings: AppSettings) -> None:
         """Use and store ``settings`` (a privacy switch that must wait is refused, with why)."""
         why = self.session.apply_settings(settings)
@@ -366,33 +307,7 @@ class QtMainWindow(QMainWindow):
         """Select the student of ``row`` of the latest frame and show their timeline."""
         self._show_student(self.session.student_at(row))
 
-    def show_notice(self) -> QtPrivacyNotice:
-        """Show the responsible-use notice (window-modal, not blocking)."""
-        if self._notice is None:
-            self._notice = QtPrivacyNotice(self)
-            self._notice.finished.connect(self._on_notice_finished)
-        self._notice.quit_button.setText("Close" if self.notice_acknowledged else "Quit")
-        self._notice.open()
-        return self._notice
-
-    def open_session(self, folder: str | os.PathLike) -> bool:
-        """Open a saved session's report in the browser."""
-        report = Path(folder) / "report.html"
-        if not report.exists():
-            self._show_error(f"There is no session report in {folder}.")
-            return False
-        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(report)))
-
     # -- internals ------------------------------------------------------------------------------
-
-    def _track_geometry(self) -> None:
-        if not self.isVisible() or self.isMinimized():
-            self._own_rects.rects = ()
-            return
-        g = self.frameGeometry()
-        k = self.devicePixelRatioF()
-        self._own_rects.rects = ((round(g.x() * k), round(g.y() * k), round(g.width() * k),
-                                  round(g.height() * k)),)
 
     def _run(self, params: RunParams) -> None:
         worker = QtAnalysisWorker(params, kit=self._kit, model_path=self._model_path,
@@ -427,98 +342,6 @@ class QtMainWindow(QMainWindow):
             self.alert_bar.clear()
             self.students.clear_rows()
             self._show_student(None)
-
-    def _save(self, parent: Path, ended) -> SavedSession | None:
-        s = self.session
-        try:
-            if ended is None:
-                saved = save_session(parent, s.record, s.privacy, s.typed,
-                                     s.csv_path if s.csv_path and s.csv_path.exists() else None,
-                                     stamp=s.stamp)
-            else:
-                saved = save_session(parent, ended.record, ended.privacy, ended.names,
-                                     ended.csv_path, stamp=ended.stamp)
-        except ExportError as exc:
-            self._show_error(str(exc))
-            return None
-        self._last_saved = saved
-        self._store.add_recent_session(saved.folder)
-        self.statusBar().showMessage(f"Saved the session to {saved.folder}.", 15_000)
-        return saved
-
-    def _show(self, shown: Shown | None) -> None:
-        """Badges and rows of the last frame (after a frame, a rename, a privacy switch)."""
-        if shown is None:
-            return
-        self.preview.set_badges(shown.badges)
-        if self.settings.privacy.per_student:
-            self.students.set_rows(list(shown.result.student_ids), shown.badges)
-        self._mark_selected()
-        self._timeline_dirty = self.session.selected is not None
-
-    def _show_settings(self) -> None:
-        mode = self.settings.privacy
-        self.controls.show_settings(self.settings)
-        self.preview.show_badges = mode.per_student
-        self.preview.cover_names = mode.covers_tiles
-        self.students.names_editable = mode.names
-        self.students.setVisible(mode.per_student)
-        if not mode.per_student:
-            self._show_student(None)
-        self._show(self.session.last)
-        self._show_state()
-
-    def _show_state(self) -> None:
-        s = self.session
-        self.controls.show_state(s.state, s.privacy, s.privacy.per_student)
-        running = s.state is SessionState.RUNNING
-        if running and s.privacy.per_student and s.csv_path is not None:
-            self._recording.setText(f"● Recording to {s.csv_path.name}")
-        elif running:
-            self._recording.setText("● Class mood only")
-        else:
-            self._recording.setText("Paused" if s.state is SessionState.PAUSED else "")
-        self._recording.setToolTip(str(s.csv_path or ""))
-        if s.state is SessionState.PAUSED:
-            self._show_paused()
-
-    def _show_paused(self) -> None:
-        s = self.session
-        why = s.error or "Paused"
-        source = s.source.title if s.source is not None else "a source"
-        self.preview.set_paused(f"{why} — Resume (Ctrl+P) analyses {source}; Stop saves the "
-                                "session.")
-
-    def _show_student(self, student_id: int | None) -> None:
-        if not self.settings.privacy.per_student:
-            student_id = None
-        self.session.selected = student_id
-        self._mark_selected()
-        if student_id is None:
-            self.timeline.hide()
-            return
-        self.timeline.show()
-        self._refresh_timeline()
-
-    def _mark_selected(self) -> None:
-        self.preview.set_selected(self.session.rows_of(self.session.selected))
-        self.students.select_student(self.session.selected)
-
-    def _refresh_timeline(self) -> None:
-        self._timeline_dirty = False
-        s = self.session
-        if s.selected is None or not self.timeline.isVisible():
-            return
-        t, codes, conf = s.record.student_timeline(s.selected)
-        self.timeline.set_data(s.selected, s.name_of(s.selected), s.record.started or 0.0,
-                               t, codes, conf, self.settings.uncertain_below)
-
-    def _show_error(self, message: str) -> None:
-        """An error in the window (never a modal box) and in the status bar."""
-        log.warning("%s", message)
-        self.alert_bar.show_error(message)
-        if self.preview.timestamp == float("-inf"):
-            self.preview.set_placeholder(message)
 
     # -- slots ----------------------------------------------------------------------------------
 
@@ -573,100 +396,6 @@ class QtMainWindow(QMainWindow):
     @Slot(int)
     def _on_mood_chart_window_changed(self, minutes: int) -> None:
         self.apply_settings(dataclasses.replace(self.settings, chart_window_min=minutes))
-
-    @Slot()
-    def _on_export_csv_triggered(self) -> None:
-        csv = self.session.csv_path
-        if csv is None or not csv.exists():
-            self.export_csv(csv or Path())  # says why not
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Export the session CSV",
-                                              str(self._store.last_folder / csv.name),
-                                              "CSV files (*.csv);;All files (*)")
-        if path:
-            self._store.last_folder = Path(path).parent
-            self.export_csv(path)
-
-    @Slot()
-    def _on_export_session_triggered(self) -> None:
-        if not len(self.session.record):
-            self.export_session(Path())  # says why not
-            return
-        path = QFileDialog.getExistingDirectory(self, "Save the session in",
-                                                str(self._store.export_dir(self.settings)))
-        if path:
-            self.export_session(path)
-
-    @Slot()
-    def _on_snapshot_triggered(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save a snapshot of the preview",
-            str(self._store.last_folder / "fer-desktop-snapshot.png"), "PNG images (*.png)")
-        if path:
-            self._store.last_folder = Path(path).parent
-            self.save_snapshot(path)
-
-    @Slot()
-    def _on_settings_triggered(self) -> None:
-        default = self._store.export_dir(dataclasses.replace(self.settings, export_dir=""))
-        dialog = QtSettingsDialog(self.settings, str(default), self)
-        dialog.finished.connect(self._on_settings_dialog_finished)
-        dialog.open()
-
-    @Slot(int)
-    def _on_settings_dialog_finished(self, result: int) -> None:
-        dialog = self.sender()
-        if result == QDialog.DialogCode.Accepted:
-            self.apply_settings(dialog.settings())
-        dialog.deleteLater()
-
-    @Slot()
-    def _on_shortcuts_triggered(self) -> None:
-        qt_help.show_shortcuts(self, self.controls.all_actions())
-
-    @Slot()
-    def _on_legend_triggered(self) -> None:
-        qt_help.show_badge_legend(self)
-
-    @Slot()
-    def _on_about_triggered(self) -> None:
-        qt_help.show_about(self)
-
-    @Slot(int)
-    def _on_notice_finished(self, result: int) -> None:
-        if result == QDialog.DialogCode.Accepted:
-            self._store.acknowledge_notice()
-            pending, self._pending_start = self._pending_start, False
-            if pending:
-                self.start(pending if isinstance(pending, str) else None)
-        elif not self.notice_acknowledged:
-            self.close()
-
-    @Slot()
-    def _on_recent_about_to_show(self) -> None:
-        menu = self.recent_menu
-        menu.clear()
-        recent = self._store.recent_sessions()
-        for folder in recent:
-            action = menu.addAction(folder.name)
-            action.setToolTip(str(folder))
-            action.setData(str(folder))
-            action.triggered.connect(self._on_recent_action_triggered)
-        if not recent:
-            menu.addAction("No saved session yet").setEnabled(False)
-        menu.addSeparator()
-        menu.addAction("Open the sessions folder").triggered.connect(
-            self._on_open_sessions_folder_triggered)
-
-    @Slot()
-    def _on_recent_action_triggered(self) -> None:
-        self.open_session(self.sender().data())
-
-    @Slot()
-    def _on_open_sessions_folder_triggered(self) -> None:
-        folder = self._store.export_dir(self.settings)
-        folder.mkdir(parents=True, exist_ok=True)
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     @Slot(int)
     def _on_preview_student_clicked(self, row: int) -> None:
