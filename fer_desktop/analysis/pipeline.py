@@ -25,7 +25,7 @@ from fer_desktop.analysis.gallery import Tiles, find_tiles, uncovered_regions
 from fer_desktop.labels import EMOTIONS, NUM_CLASSES
 from fer_desktop.analysis.names import NameReader
 from fer_desktop.analysis.roster import Roster, tile_thumbnails
-from fer_desktop.capture.sources import Frame
+from fer_desktop.analysis.frame import Frame
 from fer_desktop.analysis.students import ProbabilitySmoother
 from fer_desktop.analysis.tiles import TileState, tile_state
 from fer_desktop.analysis.tracking import FaceTracker, face_thumbnails
@@ -50,7 +50,7 @@ class FrameResult:
     Attributes
     ----------
     frame_index, timestamp, position_s, source :
-        As in :class:`fer_desktop.capture.sources.Frame` (timestamp: Unix seconds).
+        As in :class:`fer_desktop.analysis.frame.Frame` (timestamp: Unix seconds).
     frame_size : tuple of int
         ``(width, height)`` of the source frame, pixels.
     grid : bool

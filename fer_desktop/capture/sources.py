@@ -13,12 +13,12 @@ import enum
 import os
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from fer_desktop.analysis import cvutil
+from fer_desktop.analysis.frame import Frame  # noqa: F401 (sources make Frames)
 
 cv2 = cvutil.cv2
 
@@ -39,31 +39,6 @@ class SourceKind(enum.Enum):
     CAMERA = "camera"
     VIDEO = "video"
     IMAGE = "image"
-
-
-@dataclass(frozen=True)
-class Frame:
-    """One captured frame.
-
-    Attributes
-    ----------
-    image : np.ndarray
-        ``(H, W, 3) uint8``, BGR, C-contiguous.
-    index : int
-        0-based index of the frame in its source (for a video file: the frame number in the file).
-    timestamp : float
-        Wall-clock capture time, seconds since the Unix epoch.
-    position_s : float
-        Seconds since the source was opened (live sources) or the media time (video files).
-    source : str
-        Short label of the source (file name, ``screen:1``, ``camera:0`` ...).
-    """
-
-    image: np.ndarray
-    index: int
-    timestamp: float
-    position_s: float
-    source: str
 
 
 class FrameSource(ABC):
@@ -136,7 +111,8 @@ def blank(image: np.ndarray, origin: tuple[int, int], rects) -> np.ndarray:
     out = image
     for x, y, w, h in rects or ():
         x0, y0 = max(0, int(x) - origin[0]), max(0, int(y) - origin[1])
-        x1, y1 = min(image.shape[1], int(x + w) - origin[0]), min(image.shape[0], int(y + h) - origin[1])
+        x1 = min(image.shape[1], int(x + w) - origin[0])
+        y1 = min(image.shape[0], int(y + h) - origin[1])
         if x1 > x0 and y1 > y0:
             if out is image:
                 out = image.copy()
