@@ -10,8 +10,9 @@ Sub-commands: ``gallery PNG`` (write the synthetic gallery), ``show PNG`` (the v
 ``cockpit --out DIR --name NAME [--mode named|anonymous|aggregate] [--theme light|dark]
 [--seconds S] [--model PATH]`` (the cockpit after S seconds: names typed, a student's
 timeline open, alerts; also the session folder's chart and table images) and
-``notice --out DIR`` (the first-run notice); ``room --out DIR`` (the window on a room camera) and ``gallery49 --out DIR`` (a
-49-tile gallery in a 1320x800 window), grabbed by Qt, no X screen needed. They use a throw-away settings file, never the user's.
+``notice --out DIR`` (the first-run notice); ``room --out DIR`` (the window on a room camera)
+and ``gallery49 --out DIR`` (a 49-tile gallery in a 1320x800 window), grabbed by Qt, no X
+screen needed. They use a throw-away settings file, never the user's.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from fer_desktop.session.export import CLASS_COLUMNS, CSV_COLUMNS, SUMMARY_COLUMNS, copy_csv, read_csv, \
+from fer_desktop.session.export import CLASS_COLUMNS, CSV_COLUMNS, SUMMARY_COLUMNS, copy_csv, \
+    read_csv, \
     result_rows, write_class_csv, write_summary_csv
 from fer_desktop.session.alerts import AlertEngine, AlertKind, AlertRules
 from fer_desktop.session.badges import BadgeKind, TileState, badges_for
@@ -20,7 +21,8 @@ from fer_desktop.session.settings import AppSettings
 from fer_desktop.labels import EMOTIONS
 from fer_desktop.analysis.pipeline import FrameResult
 from fer_desktop.session.report import ReportData, render_html
-from fer_desktop.session.summary import NO_FACE, class_mood, sample_weights, summarize, summarize_rows
+from fer_desktop.session.summary import NO_FACE, class_mood, sample_weights, summarize, \
+    summarize_rows
 
 HAPPY, SAD, NEUTRAL = (EMOTIONS.index(e) for e in ("happy", "sad", "neutral"))
 

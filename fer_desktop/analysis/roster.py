@@ -4,13 +4,15 @@ Tiles move when people join or leave, when the app pages or switches views; a st
 (smoothing, timeline, CSV rows) must follow the person, not the tile. :class:`Roster` gives each
 frame's tiles student ids:
 
-1. by the name read from the tile's label (:mod:`fer_desktop.analysis.names`): a name seen before gets its
-   old id, also after the person left and came back. Names are compared loosely (:func:`name_key`
-   and one edit apart for names of four letters or more where the edit is one OCR makes: a
+1. by the name read from the tile's label (:mod:`fer_desktop.analysis.names`): a name seen before
+   gets its old id, also after the person left and came back. Names are compared loosely
+   (:func:`name_key`, and one edit apart for names of four letters or more where the edit is one OCR makes: a
    letter confused for a look-alike, or one dropped or added inside a word; an initial is
-   never changed, so Ana H. and Ana V. are two students); a student is shown under their most frequent reading;
+   never changed, so Ana H. and Ana V. are two students); a student is shown under their most
+   frequent reading;
 2. a tile without a (known) name whose face continues a student followed by their face alone (a
-   hint from :class:`fer_desktop.analysis.tracking.FaceTracker`: a room's row of people taken for tiles);
+   hint from :class:`fer_desktop.analysis.tracking.FaceTracker`: a room's row of people taken
+   for tiles);
 3. by continuity with the last frames: the same place and look, or the same look elsewhere (a
    small colour thumbnail of the tile; not for plain camera-off cards, which all look alike);
 4. anyone else is new and gets the next id, shown as "Student N" (N = id + 1) until a name is read.
@@ -141,8 +143,8 @@ class Roster:
 
     def new_student(self) -> int:
         """A new student id for someone known by place and look only (a face followed by
-        :class:`fer_desktop.analysis.tracking.FaceTracker`): numbered like the tiles' students, never
-        continued by a tile."""
+        :class:`fer_desktop.analysis.tracking.FaceTracker`): numbered like the tiles' students,
+        never continued by a tile."""
         self._members.append(_Member(np.zeros(4), np.zeros((THUMB_SIZE[1], THUMB_SIZE[0], 3),
                                                            np.float32), -(1 << 30)))
         return len(self._members) - 1
@@ -184,8 +186,8 @@ class Roster:
             ``(n, h, w, 3) float32`` thumbnails (:func:`tile_thumbnails`).
         hints : sequence of int, optional
             ``n`` student ids whose face the tile's best face continues (from
-            :meth:`fer_desktop.analysis.tracking.FaceTracker.match`, which hints only students followed by
-            their face alone; -1 for none): a tile without a known name takes that student's id
+            :meth:`fer_desktop.analysis.tracking.FaceTracker.match`, which hints only students
+            followed by their face alone; -1 for none): a tile without a known name takes that student's id
             before any match by place and look, so a student followed by their face keeps
             their id when a tile is drawn around them.
 

@@ -9,7 +9,6 @@ the teacher's commands to the session, runs the analysis the session asks for on
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from fer_desktop.capture.sources import SourceError
+from fer_desktop.runtime import release_memory
 from fer_desktop.capture.spec import SourceSpec
 from fer_desktop.gui.qt_actions import QtSessionControls
 from fer_desktop.gui.qt_dialogs import QtAlertBar, QtPrivacyNotice
@@ -38,8 +38,6 @@ from fer_desktop.session.runner import AnalysisUpdate
 from fer_desktop.session.settings import AppSettings
 from fer_desktop.session.updates import SessionState
 
-log = logging.getLogger(__name__)
-
 #: What the preview says before the first analysis.
 WELCOME = ("Choose the meeting: Session ▸ Choose the meeting on screen… (Ctrl+M), then drag a "
            "rectangle over the meeting's gallery. Or pick a camera or a recording under Source. "
@@ -55,7 +53,8 @@ class QtMainWindow(QtWindowMenus, QtWindowViews, QMainWindow):
         Emotion model; default the shipped one.
     csv_path : str or Path, optional
         Session CSV for every session of this window (appended); default a new
-        ``session-YYYYmmdd-HHMMSS.csv`` per session in :func:`~fer_desktop.gui.qt_window_menus.sessions_dir`.
+        ``session-YYYYmmdd-HHMMSS.csv`` per session, in
+        :func:`~fer_desktop.gui.qt_window_menus.sessions_dir`.
     rate : float, optional
         Analyses per second; default the stored setting.
     settings : QSettings, optional
@@ -85,6 +84,7 @@ class QtMainWindow(QtWindowMenus, QtWindowViews, QMainWindow):
         self._last_saved: SavedSession | None = None
         self._timeline_dirty = False
         self._shown_once = False
+        self._ticks = 0
 
         self.preview = QtFramePreview(self)
         self.preview.set_placeholder(WELCOME)
@@ -413,6 +413,9 @@ class QtMainWindow(QtWindowMenus, QtWindowViews, QMainWindow):
     @Slot()
     def _on_timeline_timer(self) -> None:
         self._track_geometry()  # also when the frame changes without a move or resize
+        self._ticks += 1
+        if self._ticks % 60 == 0:  # once a minute: freed memory back to the system
+            release_memory()
         if self._timeline_dirty:
             self._refresh_timeline()
 

@@ -1,4 +1,5 @@
-"""The analysis thread: a :class:`QThread` around one :class:`fer_desktop.session.runner.AnalysisRun`.
+"""The analysis thread: a :class:`QThread` around one
+:class:`fer_desktop.session.runner.AnalysisRun`.
 
 Everything the run touches (the source, the CSV) is created and used inside :meth:`run`; the
 model, cascade and name recogniser (an :class:`~fer_desktop.session.runner.AnalysisKit`) are

@@ -67,7 +67,8 @@ def result_rows(result: FrameResult, names: bool = True) -> list[list]:
         sid = result.student_ids[i]
         rows.append([ts, f"{result.position_s:.3f}", result.frame_index, result.source, sid,
                      result.students[i] if names else student_name(sid), *tile, *face,
-                     result.states[i].value, emotions[i] or "", f"{conf[i]:.4f}" if has else "", *probs])
+                     result.states[i].value, emotions[i] or "",
+                     f"{conf[i]:.4f}" if has else "", *probs])
     return rows
 
 

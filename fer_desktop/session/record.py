@@ -3,9 +3,9 @@ expression over time and the alerts. Qt-free.
 
 It holds no image, only the numbers the views and the session folder need: per frame its time,
 class shares and face count; per student and frame the top expression code (see
-:data:`fer_desktop.session.summary.NO_FACE`) and its confidence. Students are keyed by their persistent
-id (:attr:`fer_desktop.analysis.pipeline.FrameResult.student_ids`), so a student's history follows them
-when the gallery reflows.
+:data:`fer_desktop.session.summary.NO_FACE`) and its confidence. Students are keyed by their
+persistent id (:attr:`fer_desktop.analysis.pipeline.FrameResult.student_ids`), so a student's
+history follows them when the gallery reflows.
 """
 
 from __future__ import annotations
