@@ -155,6 +155,7 @@ class QtMoodChart(QWidget):
 
         header = QHBoxLayout()
         header.setContentsMargins(6, 4, 6, 0)
+        header.setSpacing(14)
         header.addWidget(title)
         header.addWidget(self.mood_label)
         header.addStretch(1)

@@ -291,7 +291,7 @@ def render_student_table(summaries: Sequence[StudentSummary], width: int = 1300)
     """The per-student table as an image: name, a bar of the time share of each expression
     (then "no face", grey, and "camera off", black), and the largest shares in words. The
     image is made wider than ``width`` when the words need it: nothing is cut."""
-    row_h, head_h = 38, 60
+    row_h, head_h = 38, 84
     h = head_h + row_h * len(summaries) + 16
     name_w, bar_x, bar_w = 230, 250, 760
     text_x = bar_x + bar_w + 20
@@ -313,10 +313,10 @@ def render_student_table(summaries: Sequence[StudentSummary], width: int = 1300)
     x = bar_x
     legend = [(e, EMOTION_COLOURS[e]) for e in STACK_ORDER] + [
         ("no face", NO_FACE_COLOUR), ("camera off", CAMERA_OFF_COLOUR)]
-    for label, colour in legend:  # legend above the bars
-        p.fillRect(QRectF(x, 12, 16, 16), QColor(colour))
+    for label, colour in legend:  # legend on its own line above the bars
+        p.fillRect(QRectF(x, 44, 16, 16), QColor(colour))
         p.setPen(_INK)
-        p.drawText(QRectF(x + 20, 6, 120, 28), Qt.AlignmentFlag.AlignVCenter, label)
+        p.drawText(QRectF(x + 20, 38, 120, 28), Qt.AlignmentFlag.AlignVCenter, label)
         x += 20 + p.fontMetrics().horizontalAdvance(label) + 12
     for r, s in enumerate(summaries):
         y = head_h + r * row_h

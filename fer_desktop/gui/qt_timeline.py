@@ -95,7 +95,8 @@ class QtStudentTimeline(QWidget):
         item.setYRange(-0.6, len(ROWS) - 0.4, padding=0)
         item.setLabel("bottom", "minutes since the start of the session")
         item.getAxis("left").setTicks([[(i, name) for i, name in enumerate(ROWS)]])
-        item.getAxis("left").setWidth(64)
+        item.getAxis("left").setStyle(hideOverlappingLabels=False)  # the bottom row's label
+        item.getAxis("left").setWidth(80)  # room for "camera off"
         #: The segments; updated with ``setOpts`` only.
         self.bars = pg.BarGraphItem(x0=[], width=[], y=[], height=0.8, pen=None)
         item.addItem(self.bars)
