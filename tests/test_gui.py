@@ -3,8 +3,6 @@ latest-wins capture, source switching and the region picker. Each test runs in a
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
@@ -18,7 +16,6 @@ from fer_desktop.gui.qt_main_window import QtMainWindow
 from fer_desktop.gui.qt_region_picker import QtRegionPicker
 from fer_desktop.gui.qt_worker import QtAnalysisWorker
 from fer_desktop.labels import EMOTIONS
-from fer_desktop.capture.sources import FrameSource, SourceError, SourceKind
 from testing.synthetic import make_gallery
 
 WAIT_MS = 20_000  # first result: model load + one analysis, slow on a busy 2-core machine
@@ -130,6 +127,32 @@ def test_switching_source_restarts_and_keeps_one_session_csv(qtbot, window, face
     window.stop()
     sources = {row["source"] for row in read_csv(window.session_csv)}
     assert sources == {"gallery9.png", "gallery4.png"}
+
+
+def test_the_worker_loads_the_analysis_once_and_stops_without_terminate(qtbot, model_path,
+                                                                         gallery_png,
+                                                                         tmp_path):
+    """The model, cascade and OCR are loaded by the first run and reused by the next (a
+    resume, a source switch); stopping waits for the current analysis, never terminates."""
+    from fer_desktop.session.live import LiveSession
+    from fer_desktop.session.settings import AppSettings
+
+    session = LiveSession(AppSettings(), sessions_dir=tmp_path)
+    first = QtAnalysisWorker(session.start(str(gallery_png)), model_path=model_path)
+    kits = []
+    first.kit_ready.connect(kits.append)
+    with qtbot.waitSignal(first.updated, timeout=WAIT_MS):
+        first.start()
+    first.stop()
+    assert first.isFinished() and len(kits) == 1
+    second = QtAnalysisWorker(session.choose_source(str(gallery_png)), kit=kits[0])
+    second.kit_ready.connect(kits.append)
+    with qtbot.waitSignal(second.updated, timeout=WAIT_MS) as blocker:
+        second.start()
+    second.stop()
+    assert second.isFinished() and len(kits) == 1  # nothing loaded again
+    assert blocker.args[0].run_id == second.run_id
+    assert first.rows_written > 0 and second.rows_written > 0
 
 
 def test_region_picker_returns_screen_pixels(qtbot):

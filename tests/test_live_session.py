@@ -25,7 +25,6 @@ from fer_desktop.session.privacy import AGGREGATE_LOCKED, PrivacyMode
 from fer_desktop.session.runner import AnalysisKit, AnalysisRun
 from fer_desktop.session.settings import AppSettings
 from fer_desktop.session.updates import SessionState
-from testing.synthetic import make_gallery
 
 T0 = 1_700_000_000.0
 

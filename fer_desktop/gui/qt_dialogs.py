@@ -44,7 +44,7 @@ class QtPrivacyNotice(QDialog):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setWindowTitle("fer-desktop — responsible use")
+        self.setWindowTitle("Responsible use")  # Qt adds the app's name
         text = QLabel(NOTICE_HTML, self)
         text.setWordWrap(True)
         text.setTextFormat(Qt.TextFormat.RichText)
@@ -75,7 +75,7 @@ class QtSettingsDialog(QDialog):
     def __init__(self, settings: AppSettings, default_export_dir: str = "",
                  parent: QWidget | None = None):
         super().__init__(parent)
-        self.setWindowTitle("fer-desktop — settings")
+        self.setWindowTitle("Settings")  # Qt adds the app's name
         self._base = settings
         a = settings.alerts
         self.rate = _spin(0.5, 10.0, 0.5, settings.rate, " per second", 1)
