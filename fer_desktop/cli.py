@@ -24,6 +24,28 @@ log = logging.getLogger("fer_desktop")
 SOURCE_HELP = ("screen, screen:N, region:X,Y,W,H, camera:N, or a path to a video or image")
 
 
+def _non_negative(text: str) -> float:
+    """An argparse type: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number, 0 or more")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
+    return value
+
+
 def _fail(msg: str, code: int = 2) -> int:
     print(f"fer-desktop: error: {msg}", file=sys.stderr)
     return code
@@ -48,16 +70,30 @@ def _expand_inputs(inputs: list[str]) -> tuple[list[Path], list[str]]:
     return files, problems
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
+
+
 def run_analyze(args) -> int:
-    """``fer-desktop analyze``: the GUI's pipeline, headless, into the session CSV schema."""
+    """``fer-desktop analyze``: the GUI's pipeline, headless, into the session CSV schema. An
+    input that cannot be read or analysed is reported and skipped; the others go on."""
     from tqdm import tqdm
 
     from fer_desktop.analysis.emotions import EmotionModel, ModelError
-    from fer_desktop.session.export import CsvSink, ExportError
     from fer_desktop.analysis.pipeline import Analyzer
     from fer_desktop.capture.sources import SourceError, VideoSource, open_path
+    from fer_desktop.session.export import CsvSink, ExportError
 
     files, problems = _expand_inputs(args.inputs)
+    out = Path(args.out)
+    if any(_same_file(out, f) for f in files):
+        return _fail(f"--out {out} is one of the inputs: choose another file (the input would "
+                     "be overwritten)")
+    if out.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
+        return _fail(f"--out {out} names an image or a video: the output is a CSV file")
     for p in problems:
         print(f"skipped {p}", file=sys.stderr)
     if not files:
@@ -81,19 +117,23 @@ def run_analyze(args) -> int:
             src.step = 1 if args.rate <= 0 else max(1, round(src.fps / args.rate))
         sources.append(src)
     if not sources:
+        for src in sources:
+            src.close()
         return _fail("none of the inputs could be read")
 
     def n_frames(s) -> int:
         return math.ceil(s.frame_count / s.step) if isinstance(s, VideoSource) else 1
 
     try:
-        sink = CsvSink(args.out)
+        sink = CsvSink(out)
     except ExportError as exc:
+        for src in sources:
+            src.close()
         return _fail(str(exc))
     frames = faces = 0
     with sink, tqdm(total=sum(n_frames(s) for s in sources), unit="frame",
                     disable=args.quiet, file=sys.stderr) as bar:
-        for src in sources:
+        for k, src in enumerate(sources):
             analyzer.reset()
             bar.set_postfix_str(src.label[-30:])
             try:
@@ -107,11 +147,22 @@ def run_analyze(args) -> int:
                 problems.append(str(exc))
                 print(f"stopped {src.label}: {exc}", file=sys.stderr)
             except ExportError as exc:
+                for rest in sources[k + 1:]:
+                    rest.close()
                 return _fail(str(exc))
+            except (KeyboardInterrupt, MemoryError):
+                for rest in sources[k + 1:]:
+                    rest.close()
+                raise
+            except Exception as exc:  # one input's failure never stops the batch
+                log.debug("analysis of %s failed", src.label, exc_info=True)
+                problems.append(f"{src.label}: {exc}")
+                print(f"stopped {src.label}: it cannot be analysed ({type(exc).__name__}: "
+                      f"{exc})", file=sys.stderr)
             finally:
                 src.close()
     print(f"analysed {frames} frames from {len(sources)} files: {faces} faces, "
-          f"{sink.rows} rows -> {args.out}")
+          f"{sink.rows} rows -> {out}")
     return 1 if problems else 0
 
 
@@ -193,12 +244,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("analyze", help="analyse images, folders of images, or videos headless")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image, video or folder")
     p.add_argument("--out", required=True, metavar="CSV", help="session CSV to write")
-    p.add_argument("--rate", type=float, default=2.0,
+    p.add_argument("--rate", type=_non_negative, default=2.0,
                    help="analyses per second of video (0: every frame; default %(default)s)")
-    p.add_argument("--smoothing", type=float, default=1.5,
+    p.add_argument("--smoothing", type=_non_negative, default=1.5,
                    help="smoothing time constant in seconds of video (0: none; default %(default)s)")
     p.add_argument("--model", help="LiteRT model (default: the shipped one)")
-    p.add_argument("--threads", type=int, default=2, help="CPU threads for the model")
+    p.add_argument("--threads", type=_positive_int, default=2,
+                   help="CPU threads for the model")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_analyze)
 
@@ -206,8 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", help=".npz with x_NAME (N,48,48) uint8 and y_NAME (N,)")
     p.add_argument("--split", default="val", help="NAME of the arrays (default %(default)s)")
     p.add_argument("--model", help="LiteRT model (default: the shipped one)")
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--batch", type=int, default=49, help="faces per inference call")
+    p.add_argument("--threads", type=_positive_int, default=2)
+    p.add_argument("--batch", type=_positive_int, default=49, help="faces per inference call")
     p.set_defaults(func=run_evaluate)
 
     p = sub.add_parser("calibrate", help="fit the softmax temperature (and choose flip TTA) of a "
@@ -221,13 +273,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="npz with x_train/y_train/x_val/y_val (default: %(default)s)")
     p.add_argument("--out", default="models", help="output folder (default: %(default)s)")
     p.add_argument("--name", default="fer_cnn", help="file stem of the outputs")
-    p.add_argument("--epochs", type=int, default=40)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
+    p.add_argument("--epochs", type=_positive_int, default=40)
+    p.add_argument("--batch-size", type=_positive_int, default=64)
+    p.add_argument("--lr", type=_non_negative, default=2e-3, help="peak learning rate")
     p.add_argument("--arch", choices=("vgg", "vggl", "res"), default="vggl",
                    help="architecture (models/EXPERIMENTS.md compares them; default %(default)s)")
-    p.add_argument("--width", type=int, default=24, help="channels of the first conv")
-    p.add_argument("--dropout", type=float, default=0.4, help="dropout before the dense layers")
+    p.add_argument("--width", type=_positive_int, default=24, help="channels of the first conv")
+    p.add_argument("--dropout", type=_non_negative, default=0.4, help="dropout before the dense layers")
     p.add_argument("--augment", choices=("full", "medium", "light", "none"), default="full",
                    help="augmentation: full, medium (milder, no erasing), light (flips and "
                         "shifts; for fine-tuning) or none")

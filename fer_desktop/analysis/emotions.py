@@ -10,6 +10,7 @@ Networks", ICML 2017).
 from __future__ import annotations
 
 import json
+import hashlib
 import os
 from pathlib import Path
 
@@ -28,6 +29,55 @@ def _default_model_dir() -> Path:
 
 
 DEFAULT_MODEL = _default_model_dir() / "fer_cnn.tflite"
+
+
+def model_checksum_path(path: str | os.PathLike) -> Path:
+    """Where a model's SHA-256 is recorded: ``<model>.sha256`` beside it."""
+    path = Path(path)
+    return path.with_name(path.name + ".sha256")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_model_checksum(path: str | os.PathLike) -> Path:
+    """Record the SHA-256 of a model file beside it, in ``sha256sum``'s format (the export
+    does it; :func:`verify_model` checks it at every load)."""
+    path = Path(path)
+    out = model_checksum_path(path)
+    out.write_text(f"{_sha256(path)}  {path.name}\n", encoding="utf-8")
+    return out
+
+
+def verify_model(path: str | os.PathLike, required: bool = False) -> bool:
+    """Check a model file against the SHA-256 recorded beside it; True when checked.
+
+    Raises
+    ------
+    ModelError
+        If the file differs from what was recorded (damaged on disk or in a download), or no
+        checksum is recorded while ``required`` (the shipped model always has one).
+    """
+    path = Path(path)
+    record = model_checksum_path(path)
+    if not record.is_file():
+        if required:
+            raise ModelError(f"The emotion model's checksum ({record.name}) is missing: the "
+                             "installation is incomplete. Reinstall fer-desktop.")
+        return False
+    try:
+        expected = record.read_text(encoding="utf-8").split()[0].lower()
+    except (OSError, IndexError, UnicodeDecodeError):
+        raise ModelError(f"Cannot read {record.name}. Reinstall fer-desktop.") from None
+    if _sha256(path) != expected:
+        raise ModelError(f"The emotion model {path.name} is damaged: its content differs from "
+                         "the one recorded when it was made (SHA-256). Reinstall fer-desktop.")
+    return True
 
 
 class ModelError(RuntimeError):
@@ -67,7 +117,9 @@ class EmotionModel:
     Raises
     ------
     ModelError
-        If the file is missing, not a LiteRT model, or its input is not ``(N, 48, 48, 1)``.
+        If the file is missing, differs from the SHA-256 recorded beside it
+        (:func:`verify_model`; the shipped model must have one), is not a LiteRT model, or its
+        input is not ``(N, 48, 48, 1)``.
     """
 
     def __init__(self, path: str | os.PathLike | None = None, num_threads: int = 2,
@@ -79,6 +131,7 @@ class EmotionModel:
         if not self.path.is_file():
             raise ModelError(f"Emotion model not found: {self.path}. Reinstall fer-desktop or "
                              "train one with `fer-desktop train`.")
+        verify_model(self.path, required=path is None)
         try:
             self._it = Interpreter(model_path=str(self.path), num_threads=num_threads)
             self._it.allocate_tensors()
@@ -180,4 +233,5 @@ class EmotionModel:
                               [np.zeros((0, NUM_CLASSES), np.float32)])
 
 
-__all__ = ["EMOTIONS", "EmotionModel", "ModelError", "softmax", "DEFAULT_MODEL"]
+__all__ = ["EMOTIONS", "EmotionModel", "ModelError", "softmax", "DEFAULT_MODEL", "verify_model",
+           "write_model_checksum"]

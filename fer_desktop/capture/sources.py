@@ -255,6 +255,11 @@ class CameraSource(FrameSource):
             self._cap = None
 
 
+#: A video whose frames stop before this share of the count in its header is reported as
+#: damaged or incomplete (some containers only estimate the count).
+TRUNCATED_SHARE = 0.98
+
+
 class VideoSource(FrameSource):
     """A video file read frame by frame; ``step`` > 1 skips frames (``Frame.index`` stays the
     frame number in the file). ``realtime=True`` paces reads to the file's frame rate, as a live
@@ -299,6 +304,11 @@ class VideoSource(FrameSource):
             if not ok:
                 if pos_index == 0:
                     raise SourceError(f"Cannot read {self.path.name}: no frame could be decoded.")
+                if self.frame_count and pos_index < TRUNCATED_SHARE * self.frame_count - 2:
+                    raise SourceError(
+                        f"{self.path.name} ends at frame {pos_index} of the "
+                        f"{self.frame_count} its header announces: the file is damaged or "
+                        "incomplete (the frames before were analysed).")
                 return None
             self._next += 1
             if pos_index % self.step == 0:
@@ -370,11 +380,49 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     """
     path = Path(path)
     _check_file(path)
+    check_image_size(path)
     data = np.fromfile(path, np.uint8)
     img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if img is None:
         raise SourceError(f"Cannot read {path.name}: not an image OpenCV can decode.")
     return img
+
+
+#: Largest side of an image the app reads, pixels: no screen (8K is 7680 px wide; three 4K
+#: monitors side by side, 11520) or camera produces more. Checked from the file's header,
+#: before decoding: a 109 KB PNG of 30000x30000 pixels would take 5 GB.
+MAX_IMAGE_SIDE = 16384
+#: Smallest side, pixels: below it no face can be seen (a FER-2013 face is 48 px).
+MIN_IMAGE_SIDE = 24
+
+
+def check_image_size(path: Path) -> tuple[int, int] | None:
+    """``(width, height)`` of an image file from its header (Pillow reads the header only),
+    or None for a format Pillow does not know (OpenCV then decodes it with its own limit).
+
+    Raises
+    ------
+    SourceError
+        If a side is larger than :data:`MAX_IMAGE_SIDE` or smaller than
+        :data:`MIN_IMAGE_SIDE`.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return None
+    except Image.DecompressionBombError:  # Pillow's own limit, from the header as well
+        raise SourceError(f"{path.name} has more pixels than any screen or camera gives, so "
+                          "it is not read.") from None
+    if max(w, h) > MAX_IMAGE_SIDE:
+        raise SourceError(f"{path.name} is {w}x{h} pixels: larger than any screen or camera "
+                          f"(at most {MAX_IMAGE_SIDE} px a side), so it is not read.")
+    if min(w, h) < MIN_IMAGE_SIDE:
+        raise SourceError(f"{path.name} is {w}x{h} pixels: too small to show a face (at "
+                          f"least {MIN_IMAGE_SIDE} px a side).")
+    return w, h
 
 
 def open_path(path: str | os.PathLike, repeat_images: bool = False, video_step: int = 1,

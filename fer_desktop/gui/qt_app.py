@@ -68,4 +68,24 @@ def run_gui(source: str | None = None, csv_path: str | os.PathLike | None = None
     window.show()
     if source:
         window.start(source)
+    _quit_on_signals(window)
     return app.exec()
+
+
+def _quit_on_signals(window) -> None:
+    """Ctrl+C in the terminal (SIGINT) and SIGTERM close the window as its Quit does: the
+    session is stopped and saved. Python runs signal handlers between bytecodes only, so a
+    timer wakes the interpreter four times a second while Qt's event loop runs."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def close(signum, frame) -> None:
+        QTimer.singleShot(0, window.close)
+
+    for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
+        if sig is not None:
+            signal.signal(sig, close)
+    wake = QTimer(window)
+    wake.timeout.connect(lambda: None)
+    wake.start(250)

@@ -10,14 +10,19 @@ every frame (and fsync'ed at most once a second), so a crash loses at most the l
 from __future__ import annotations
 
 import csv
+import errno
+import hashlib
+import io
 import os
 import re
+import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock, Timeout
 
 from fer_desktop.labels import EMOTIONS
 from fer_desktop.analysis.pipeline import FrameResult
@@ -75,6 +80,13 @@ def result_rows(result: FrameResult, names: bool = True) -> list[list]:
 class CsvSink:
     """Appends :class:`FrameResult` rows to a CSV file as they come.
 
+    Every frame's rows are written whole: when a write fails (the disk is full), what was
+    written of that frame is cut off again, so that the file ends with the last whole frame.
+    One process at a time writes a file: the sink holds a lock (``filelock``: ``flock`` on
+    POSIX, ``LockFileEx`` on Windows; the system releases it if the process dies) on a lock file
+    in the temporary folder named after the CSV's path, so a second writer is refused before it
+    touches the file.
+
     Parameters
     ----------
     path : str or Path
@@ -85,7 +97,7 @@ class CsvSink:
     Raises
     ------
     ExportError
-        If the file cannot be created.
+        If the file cannot be created, or another process is writing it.
     """
 
     def __init__(self, path: str | os.PathLike, append: bool = False, fsync_every_s: float = 1.0,
@@ -95,48 +107,87 @@ class CsvSink:
         self.rows = 0
         self._fsync_every = fsync_every_s
         self._last_sync = time.monotonic()
-        exists = append and self.path.exists() and self.path.stat().st_size > 0
+        self._fd: int | None = None
+        self._lock = _writer_lock(self.path)
         try:
+            self._lock.acquire(timeout=0)
+        except Timeout:
+            raise ExportError(f"{self.path} is being written by another fer-desktop (a window "
+                              "or an analyze command). Choose another file, or stop the other "
+                              "one first.") from None
+        try:
+            exists = append and self.path.exists() and self.path.stat().st_size > 0
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._f = open(self.path, "a" if exists else "w", newline="", encoding="utf-8")
+            flags = os.O_WRONLY | os.O_CREAT | (0 if exists else os.O_TRUNC)
+            self._fd = os.open(self.path, flags | getattr(os, "O_BINARY", 0), 0o644)
+            self._size = os.lseek(self._fd, 0, os.SEEK_END)
         except OSError as exc:
+            self._lock.release()
             raise ExportError(f"Cannot write {self.path}: {exc.strerror or exc}.") from None
-        self._w = csv.writer(self._f)
         if not exists:
             self._write([CSV_COLUMNS])
 
     def _write(self, rows) -> None:
+        if self._fd is None:
+            raise ExportError(f"{self.path} is closed.")
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(rows)
+        data = buffer.getvalue().encode("utf-8")
+        done = 0
         try:
-            self._w.writerows(rows)
-            self._f.flush()
+            while done < len(data):
+                done += os.write(self._fd, data[done:])
             now = time.monotonic()
             if now - self._last_sync >= self._fsync_every:
-                os.fsync(self._f.fileno())
+                os.fsync(self._fd)
                 self._last_sync = now
         except OSError as exc:
+            try:  # no torn row: cut the file back to the last whole frame
+                os.ftruncate(self._fd, self._size)
+            except OSError:
+                pass
+            if exc.errno == errno.ENOSPC:
+                raise ExportError(f"The disk is full: cannot write {self.path}. Every frame "
+                                  "analysed until now is kept in it, whole.") from None
             raise ExportError(f"Cannot write {self.path}: {exc.strerror or exc}.") from None
+        self._size += len(data)
 
     def write(self, result: FrameResult) -> None:
-        """Append the rows of one frame and flush. Raises :class:`ExportError`."""
+        """Append the rows of one frame (whole, or none of them). Raises
+        :class:`ExportError`."""
         rows = result_rows(result, self.names)
         self._write(rows)
         self.rows += len(rows)
 
     def close(self) -> None:
-        """Flush, fsync and close; safe to call twice."""
-        if not self._f.closed:
+        """Fsync, close and release the lock; safe to call twice, never raises."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
             try:
-                self._f.flush()
-                os.fsync(self._f.fileno())
+                os.fsync(fd)
             except OSError:
                 pass
-            self._f.close()
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+            self._lock.release()
 
     def __enter__(self) -> "CsvSink":
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _writer_lock(path: Path) -> FileLock:
+    """The lock of a CSV's writer: a file in the temporary folder named after the CSV's
+    absolute path (the CSV's own folder stays clean)."""
+    key = hashlib.sha256(str(path.expanduser().absolute()).encode("utf-8")).hexdigest()[:32]
+    user = f"-{os.getuid()}" if hasattr(os, "getuid") else ""  # /tmp is shared on POSIX
+    folder = Path(tempfile.gettempdir()) / f"fer-desktop-locks{user}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileLock(folder / f"{key}.lock")
 
 
 def copy_csv(src: str | os.PathLike, dst: str | os.PathLike,

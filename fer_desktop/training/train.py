@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fer_desktop.analysis.emotions import write_model_checksum
 from fer_desktop.training.evaluate import load_split
 from fer_desktop.labels import EMOTIONS, FACE_SIZE, NUM_CLASSES
 
@@ -349,6 +350,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
     _save_inference(model, keras_path, cfg)
     tflite_path = out / f"{cfg.name}.tflite"
     export_litert(model, tflite_path, x_tr, quantize=cfg.quantize, seed=cfg.seed)
+    write_model_checksum(tflite_path)  # checked at every load
     calib = calibrate(tflite_path, x_va, y_va)
     metrics = {
         "name": cfg.name,
