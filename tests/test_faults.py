@@ -208,3 +208,31 @@ def test_sigterm_and_ctrl_c_save_the_session_and_quit(sig, gallery_png, tmp_path
     assert (folder / "report.html").exists() and (folder / "session.csv").exists()
     assert b"Traceback" not in app.stderr.read()
     _rows_are_whole(csv)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_interrupted_or_killed_analyze_keeps_whole_rows(sig, gallery_png, tmp_path):
+    """What holds: Ctrl+C flushes and exits 130; kill -9 at any moment leaves a parseable CSV
+    with every analysed frame."""
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    for k in range(200):
+        os.link(gallery_png, shots / f"shot{k:03d}.png")
+    out = tmp_path / "out.csv"
+    run = subprocess.Popen([sys.executable, "-m", "fer_desktop", "analyze", str(shots), "--out",
+                            str(out), "-q"], cwd=ROOT, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and (not out.exists() or len(read_csv(out)) < 27):
+            time.sleep(0.1)
+        run.send_signal(sig)
+        code = run.wait(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert code == (130 if sig == signal.SIGINT else -signal.SIGKILL)
+    rows = _rows_are_whole(out)
+    assert rows >= 27 and rows % 9 == 0  # whole frames only
+    if sig == signal.SIGINT:
+        assert b"Traceback" not in run.stderr.read()
