@@ -180,8 +180,16 @@ def run_evaluate(args) -> int:
     return 0
 
 
+#: What the installed app (a PyInstaller bundle, without TensorFlow) says of training.
+_FROZEN = ("{what} is not part of the installed app: it needs TensorFlow. Get fer-desktop's "
+           "source code and run `fer-desktop {command}` there, as its README describes under "
+           "\"The model\"; then start the app with --model path/to/your.tflite")
+
+
 def run_train(args) -> int:
     """``fer-desktop train``: train and export the expression CNN (TensorFlow required)."""
+    if getattr(sys, "frozen", False):
+        return _fail(_FROZEN.format(what="training", command="train"))
     try:
         from fer_desktop.training.train import TrainConfig, train
     except ImportError as exc:  # TensorFlow is an optional extra
@@ -204,10 +212,13 @@ def run_train(args) -> int:
 def run_calibrate(args) -> int:
     """``fer-desktop calibrate``: choose flip TTA and fit the temperature of a model on the
     validation split, into its metrics file."""
+    if getattr(sys, "frozen", False):
+        return _fail(_FROZEN.format(what="calibration", command="calibrate"))
     try:
         from fer_desktop.training.train import update_calibration
     except ImportError as exc:
-        return _fail(f"calibration needs TensorFlow ({exc}); install it with: uv sync --extra train")
+        return _fail(f"calibration needs TensorFlow ({exc}); install it with: "
+                     "uv sync --extra train")
     from fer_desktop.analysis.emotions import DEFAULT_MODEL, ModelError
 
     try:
@@ -225,7 +236,7 @@ def run_gui(args) -> int:
     """Open the window, optionally on a source and recording to a CSV."""
     from fer_desktop.gui.qt_app import run_gui as _run
 
-    return _run(args.source, args.csv, args.model)
+    return _run(args.source, args.csv, args.model, quit_when_shown=args.quit_when_shown)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -239,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--csv", help="record the session to this CSV file")
     parser.add_argument("--model", help="LiteRT model (default: the shipped one)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("--quit-when-shown", action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("analyze", help="analyse images, folders of images, or videos headless")

@@ -21,7 +21,7 @@ def _icon_path() -> Path | None:
 
 def run_gui(source: str | None = None, csv_path: str | os.PathLike | None = None,
             model_path: str | os.PathLike | None = None, rate: float | None = None,
-            settings: QSettings | None = None) -> int:
+            settings: QSettings | None = None, quit_when_shown: bool = False) -> int:
     """Open fer-desktop's window and run the Qt event loop until it is closed.
 
     Parameters
@@ -39,6 +39,9 @@ def run_gui(source: str | None = None, csv_path: str | os.PathLike | None = None
         Analyses per second; default the stored setting.
     settings : QSettings, optional
         Where settings persist; default the user's ``QSettings`` of fer-desktop.
+    quit_when_shown : bool
+        Print "window shown" once the window is on screen and quit (the bundle's smoke test
+        times the start with it).
 
     Returns
     -------
@@ -69,6 +72,15 @@ def run_gui(source: str | None = None, csv_path: str | os.PathLike | None = None
     if source:
         window.start(source)
     _quit_on_signals(window)
+    if quit_when_shown:
+        from PySide6.QtCore import QTimer
+
+        def shown() -> None:
+            if sys.stdout is not None:  # None in a windowed program on Windows
+                print("window shown", flush=True)
+            window.close()
+
+        QTimer.singleShot(0, shown)
     return app.exec()
 
 
