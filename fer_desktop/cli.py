@@ -35,6 +35,14 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _share(text: str) -> float:
+    """An argparse type: a number from 0 to 1."""
+    value = _non_negative(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a share from 0 to 1")
+    return value
+
+
 def _positive_int(text: str) -> int:
     """An argparse type: an integer >= 1."""
     try:
@@ -200,7 +208,8 @@ def run_train(args) -> int:
                       device=args.device, quantize=args.quantize, max_train=args.max_train,
                       warmup_epochs=args.warmup_epochs, init_weights=args.init_weights,
                       snapshots=args.snapshots, schedule=args.schedule,
-                      average_last=args.average_last)
+                      average_last=args.average_last, webcam=args.webcam,
+                      work_dir=args.work_dir)
     try:
         metrics = train(cfg)
     except (FileNotFoundError, KeyError, ValueError) as exc:
@@ -295,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--augment", choices=("full", "medium", "light", "none"), default="full",
                    help="augmentation: full, medium (milder, no erasing), light (flips and "
                         "shifts; for fine-tuning) or none")
+    p.add_argument("--webcam", type=_share, default=0.0, metavar="SHARE",
+                   help="send this share of the training faces through a webcam and a video "
+                        "call (re-framing, small size, noise, compression; default 0)")
     p.add_argument("--snapshots", action="store_true",
                    help="also keep every epoch's weights in models/.<name>.work/ "
                         "(for weight averaging)")
@@ -310,6 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-train", type=int, default=None, help="use only the first N images")
     p.add_argument("--warmup-epochs", type=int, default=2)
     p.add_argument("--init-weights", help="start from these Keras weights (fine-tuning)")
+    p.add_argument("--work-dir", default=None,
+                   help="where the run keeps its checkpoints; the same command started again "
+                        "after an interruption resumes from there (default: OUT/.NAME.work)")
     p.set_defaults(func=run_train)
     return parser
 

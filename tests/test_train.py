@@ -165,3 +165,78 @@ def test_unknown_architecture_is_refused():
 
     with pytest.raises(ValueError, match="unknown architecture"):
         build_model("transformer")
+
+
+class _StopAt:
+    """A Keras callback that interrupts training when ``epoch`` begins (a closed laptop)."""
+
+    def __new__(cls, epoch: int):
+        import keras
+
+        class Stop(keras.callbacks.Callback):
+            def on_epoch_begin(self, e, logs=None):
+                if e == epoch:
+                    raise KeyboardInterrupt
+
+        return Stop()
+
+
+def test_an_interrupted_run_resumes_from_its_last_epoch(tmp_path):
+    """Weights, optimiser state (its step count drives the schedule), history and best epoch
+    survive an interruption; a finished run's command started again trains anew."""
+    from pathlib import Path
+
+    x, y = _tiny_faces(192, 0)
+    xv, yv = _tiny_faces(32, 1)
+    data = tmp_path / "tiny.npz"
+    np.savez(data, x_train=x, y_train=y, x_val=xv, y_val=yv)
+    cfg = TrainConfig(data=str(data), out_dir=str(tmp_path / "out"), name="r", width=4,
+                      epochs=3, batch_size=32, lr=3e-3, warmup_epochs=0, device="cpu",
+                      work_dir=str(tmp_path / "kept"), webcam=0.5)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, progress=False, callbacks=[_StopAt(2)])
+    work = Path(cfg.work_dir)
+    assert json.loads((work / "backup" / "training_metadata.json").read_text())["epoch"] == 2
+    assert not (Path(cfg.out_dir) / "r.tflite").exists()
+
+    steps_seen = []
+
+    class Steps:
+        def __new__(cls):
+            import keras
+
+            class S(keras.callbacks.Callback):
+                def on_train_begin(self, logs=None):
+                    steps_seen.append(int(self.model.optimizer.iterations.numpy()))
+            return S()
+
+    metrics = train(cfg, progress=False, callbacks=[Steps()])
+    assert metrics["resumed_from_epoch"] == 2
+    assert steps_seen == [2 * (192 // 32)]  # the optimiser went on where it stopped
+    assert [h["epoch"] for h in metrics["history"]] == [0, 1, 2]
+    assert not (work / "backup").exists()  # finished
+    again = train(cfg, progress=False)  # the same command again: a new run from epoch 0
+    assert again["resumed_from_epoch"] == 0
+    assert [h["epoch"] for h in again["history"]] == [0, 1, 2]
+
+
+def test_webcam_degradation_is_seeded_and_changes_only_the_chosen_share():
+    from fer_desktop.training.webcam import degrade
+
+    x, _ = _tiny_faces(200, 3)
+    a = degrade(x, np.random.default_rng(5), p=0.5)
+    b = degrade(x, np.random.default_rng(5), p=0.5)
+    np.testing.assert_array_equal(a, b)
+    changed = (a != x).any(axis=(1, 2))
+    assert 0.35 < changed.mean() < 0.65
+    assert a.dtype == np.uint8 and a.shape == x.shape
+    # a degraded face stays the same face: close to it, but with less fine detail
+    d = np.abs(a[changed].astype(int) - x[changed]).mean()
+    assert 2 < d < 40
+    lap = lambda f: np.abs(np.diff(f.astype(int), axis=1)).mean()  # noqa: E731
+    assert np.mean([lap(f) for f in a[changed]]) < np.mean([lap(f) for f in x[changed]])
+    np.testing.assert_array_equal(degrade(x, np.random.default_rng(0), p=0.0), x)
+    with pytest.raises(ValueError):
+        degrade(x[:, :40], np.random.default_rng(0))
+    with pytest.raises(ValueError):
+        degrade(x, np.random.default_rng(0), p=1.5)

@@ -52,6 +52,8 @@ class TrainConfig:
     quantize: str = "int8"  # "int8" or "float32"
     init_weights: str | None = None  # start from these weights (fine-tuning)
     augment: str = "full"  # "full", "medium", "light" (flips and shifts) or "none"
+    webcam: float = 0.0  # share of training faces sent through webcam.degrade (0..1)
+    work_dir: str | None = None  # checkpoints for resuming; default <out_dir>/.<name>.work
     snapshots: bool = False  # also keep every epoch's weights (for weight averaging)
     schedule: str = "cosine"  # "cosine" (warm-up then cosine decay) or "constant" (for averaging)
     average_last: int = 0  # ship the average of the last N epochs' weights when it is better
@@ -72,10 +74,12 @@ def class_weights(y: np.ndarray) -> dict[int, float]:
 ARCHS = ("vgg", "vggl", "res")
 
 
-def build_model(arch: str = "vgg", width: int = 32, dropout: float = 0.4):
+def build_model(arch: str = "vgg", width: int = 32, dropout: float = 0.4, size: int = FACE_SIZE):
     """Build the expression CNN (Keras, uncompiled).
 
-    Input ``(N, 48, 48, 1)`` float32 grey levels in 0..255; output ``(N, 7)`` float32 logits.
+    Input ``(N, size, size, 1)`` float32 grey levels in 0..255 (``size`` 48, FER-2013's, unless
+    a stage trains at a lower resolution; the weights fit any size that is a multiple of 16);
+    output ``(N, 7)`` float32 logits.
     All candidates are VGG-style stacks of 3x3 conv + batch-norm + ReLU (Simonyan & Zisserman
     2015; the FER-2013 VGG variants of Khaireddin & Chen 2021) ending in global average pooling,
     dropout, a dense layer and the 7-way logits; ``models/EXPERIMENTS.md`` compares them.
@@ -113,7 +117,7 @@ def build_model(arch: str = "vgg", width: int = 32, dropout: float = 0.4):
                 layers.Conv2D(ch, 1, use_bias=False)(x))
         return layers.ReLU()(layers.Add()([x, y]))
 
-    inputs = keras.Input((FACE_SIZE, FACE_SIZE, 1), name="face")
+    inputs = keras.Input((size, size, 1), name="face")
     x = layers.Rescaling(1.0 / 255.0)(inputs)
     if arch == "vgg":
         for stage, mult in enumerate((1, 2, 4, 8)):
@@ -207,10 +211,12 @@ def _augmenter(seed: int, strength: str = "full"):
     return augment
 
 
-def make_datasets(cfg: TrainConfig, x_tr, y_tr, x_va, y_va):
-    """``tf.data`` pipelines: shuffled, batched, augmented, prefetched; one-hot labels and weights."""
+def make_datasets(cfg: TrainConfig, x_tr, y_tr, x_va, y_va, seed: int | None = None):
+    """``tf.data`` pipelines: shuffled, batched, augmented, prefetched; one-hot labels and weights.
+    ``seed`` (default ``cfg.seed``) seeds the shuffling and the augmentation."""
     import tensorflow as tf
 
+    seed = cfg.seed if seed is None else seed
     cw = class_weights(y_tr)
     w_tr = np.array([cw[int(c)] for c in y_tr], np.float32)
 
@@ -219,14 +225,16 @@ def make_datasets(cfg: TrainConfig, x_tr, y_tr, x_va, y_va):
 
     train = (
         tf.data.Dataset.from_tensor_slices((x_tr, y_tr, w_tr))
-        .shuffle(len(x_tr), seed=cfg.seed, reshuffle_each_iteration=True)
+        .shuffle(len(x_tr), seed=seed, reshuffle_each_iteration=True)
         .batch(cfg.batch_size, drop_remainder=True)
-        .map(lambda x, y, w: (*prep(x, y), w), num_parallel_calls=tf.data.AUTOTUNE)
     )
+    if cfg.webcam > 0:
+        train = train.map(_webcam_map(cfg.webcam, seed), num_parallel_calls=tf.data.AUTOTUNE)
+    train = train.map(lambda x, y, w: (*prep(x, y), w), num_parallel_calls=tf.data.AUTOTUNE)
     if cfg.augment not in AUGMENT:
         raise ValueError(f"augment must be one of {', '.join(AUGMENT)}, not {cfg.augment!r}")
     if cfg.augment != "none":
-        aug = _augmenter(cfg.seed, cfg.augment)
+        aug = _augmenter(seed, cfg.augment)
         train = train.map(lambda x, y, w: (*aug(x, y), w), num_parallel_calls=tf.data.AUTOTUNE)
     train = train.prefetch(tf.data.AUTOTUNE)
     val = (
@@ -236,6 +244,24 @@ def make_datasets(cfg: TrainConfig, x_tr, y_tr, x_va, y_va):
         .prefetch(tf.data.AUTOTUNE)
     )
     return train, val
+
+
+def _webcam_map(share: float, seed: int):
+    """A ``tf.data`` map that sends ``share`` of each batch's faces through
+    :func:`fer_desktop.training.webcam.degrade` (NumPy and OpenCV, in ``tf.numpy_function``)."""
+    import tensorflow as tf
+
+    from fer_desktop.training.webcam import degrade
+
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"webcam must be a share in 0..1, not {share}")
+    rng = np.random.default_rng(seed + 101)
+
+    def apply(x, y, w):
+        x2 = tf.numpy_function(lambda a: degrade(a, rng, share), [x], tf.uint8, stateful=True)
+        return tf.ensure_shape(x2, x.shape), y, w
+
+    return apply
 
 
 def _lr_schedule(cfg: TrainConfig, steps_per_epoch: int):
@@ -273,30 +299,57 @@ def select_device(pref: str) -> str:
     return "/CPU:0"
 
 
-def train(cfg: TrainConfig, progress: bool = True) -> dict:
-    """Train, checkpoint every epoch (resuming a stopped run of the same ``name``), keep the best
-    epoch by validation accuracy, export ``<name>.keras``, ``<name>.tflite`` and
-    ``<name>.metrics.json`` into ``cfg.out_dir``, and return the metrics dict.
+def train(cfg: TrainConfig, progress: bool = True, callbacks: list | None = None) -> dict:
+    """Train, checkpoint every epoch, keep the best epoch by validation accuracy, export
+    ``<name>.keras``, ``<name>.tflite`` and ``<name>.metrics.json`` into ``cfg.out_dir``, and
+    return the metrics dict.
+
+    **Resuming.** The run's work is kept in ``cfg.work_dir`` (default
+    ``<out_dir>/.<name>.work/``): at the end of every epoch the weights with the optimiser's
+    state (its moments and step count, hence the learning-rate schedule), the epoch reached,
+    the history and the best epoch's weights. A run of the same ``name`` started after an
+    interruption (Ctrl+C, a closed laptop, a lost machine) goes on from the last finished epoch;
+    the random streams of shuffling and augmentation restart from a seed derived from that
+    epoch, so the resumed run does not replay the first epochs' draws (it is not bit-identical
+    to an uninterrupted run). A finished run removes its backup, so the same command started
+    again trains anew (and clears the old history and snapshots).
+
+    ``callbacks`` are extra Keras callbacks (for tests and tools).
 
     Raises
     ------
     FileNotFoundError, KeyError, ValueError
         From :func:`fer_desktop.training.evaluate.load_split` for a missing or malformed data file.
     """
+    import shutil
+
     import keras
     import tensorflow as tf
 
-    keras.utils.set_random_seed(cfg.seed)
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    work = out / f".{cfg.name}.work"
-    work.mkdir(exist_ok=True)
+    work = Path(cfg.work_dir) if cfg.work_dir else out / f".{cfg.name}.work"
+    work.mkdir(parents=True, exist_ok=True)
+    backup = work / "backup"
+    history = _read_history(work / "history.csv")
+    resumed = _backup_epoch(backup)
+    if resumed:
+        history = [h for h in history if h["epoch"] < resumed]
+        log.info("resuming %s from epoch %d of %d (%s)", cfg.name, resumed, cfg.epochs, work)
+    else:  # a new run: nothing of an earlier one may be mixed in
+        shutil.rmtree(backup, ignore_errors=True)
+        for stale in [work / "history.csv", work / "best.weights.h5",
+                      *work.glob("epoch_*.weights.h5")]:
+            stale.unlink(missing_ok=True)
+        history = []
+    seed = cfg.seed + 7919 * resumed
+    keras.utils.set_random_seed(seed)
 
     x_tr, y_tr = load_split(cfg.data, "train")
     x_va, y_va = load_split(cfg.data, "val")
     if cfg.max_train:
         x_tr, y_tr = x_tr[: cfg.max_train], y_tr[: cfg.max_train]
-    train_ds, val_ds = make_datasets(cfg, x_tr, y_tr, x_va, y_va)
+    train_ds, val_ds = make_datasets(cfg, x_tr, y_tr, x_va, y_va, seed=seed)
     steps = len(x_tr) // cfg.batch_size
     device = select_device(cfg.device)
     log.info("training %s on %s: %d train / %d val images, %d epochs", cfg.name, device,
@@ -314,11 +367,15 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
             metrics=["accuracy"],
         )
         best_path = work / "best.weights.h5"
+        best_so_far = max((h["val_accuracy"] for h in history if "val_accuracy" in h),
+                          default=None)
         callbacks = [
-            keras.callbacks.BackupAndRestore(str(work / "backup")),
+            keras.callbacks.BackupAndRestore(str(backup)),
             keras.callbacks.ModelCheckpoint(str(best_path), monitor="val_accuracy", mode="max",
-                                            save_best_only=True, save_weights_only=True),
+                                            save_best_only=True, save_weights_only=True,
+                                            initial_value_threshold=best_so_far),
             keras.callbacks.CSVLogger(str(work / "history.csv"), append=True),
+            *(callbacks or []),
         ]
         if cfg.snapshots or cfg.average_last:
             callbacks.append(keras.callbacks.ModelCheckpoint(
@@ -327,6 +384,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
         model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs, callbacks=callbacks,
                   verbose=1 if progress else 0)
         train_s = time.time() - t0
+        shutil.rmtree(backup, ignore_errors=True)  # finished: the same command trains anew
         if best_path.exists():
             model.load_weights(str(best_path))
 
@@ -358,6 +416,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict:
         "params": int(model.count_params()),
         "keras_val_accuracy": keras_acc,
         "train_seconds_last_run": round(train_s, 1),
+        "resumed_from_epoch": resumed,
+        "work_dir": str(work),
         "weight_average": averaged,
         "classes": list(EMOTIONS),
         "config": asdict(cfg),
@@ -515,6 +575,15 @@ def update_calibration(tflite_path: str | os.PathLike, data: str | os.PathLike) 
     metrics.update(calibrate(tflite_path, x_va, y_va))
     meta_path.write_text(json.dumps(metrics, indent=2))
     return metrics
+
+
+def _backup_epoch(backup: Path) -> int:
+    """Epochs finished by an interrupted run whose Keras ``BackupAndRestore`` folder is
+    ``backup`` (0 when there is none)."""
+    try:
+        return int(json.loads((backup / "training_metadata.json").read_text())["epoch"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
 
 
 def _read_history(path: Path) -> list[dict]:
