@@ -209,7 +209,7 @@ def run_train(args) -> int:
                       warmup_epochs=args.warmup_epochs, init_weights=args.init_weights,
                       snapshots=args.snapshots, schedule=args.schedule,
                       average_last=args.average_last, webcam=args.webcam,
-                      work_dir=args.work_dir)
+                      work_dir=args.work_dir, optimizer=args.optimizer, mixup=args.mixup)
     try:
         metrics = train(cfg)
     except (FileNotFoundError, KeyError, ValueError) as exc:
@@ -310,8 +310,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--snapshots", action="store_true",
                    help="also keep every epoch's weights in models/.<name>.work/ "
                         "(for weight averaging)")
-    p.add_argument("--schedule", choices=("cosine", "constant"), default="cosine",
-                   help="learning rate: warm-up then cosine decay, or constant (for averaging)")
+    p.add_argument("--schedule", choices=("cosine", "constant", "plateau"), default="cosine",
+                   help="learning rate: warm-up then cosine decay, constant (for averaging), or "
+                        "plateau (x0.75 after 5 epochs without a better validation accuracy)")
+    p.add_argument("--optimizer", choices=("adamw", "sgd"), default="adamw",
+                   help="AdamW, or SGD with Nesterov momentum 0.9 (default: %(default)s)")
+    p.add_argument("--mixup", type=_non_negative, default=0.0, metavar="ALPHA",
+                   help="mixup with Beta(ALPHA, ALPHA) blends of faces and labels (0: off)")
     p.add_argument("--average-last", type=int, default=0, metavar="N",
                    help="ship the average of the last N epochs' weights (stochastic weight "
                         "averaging) when its validation accuracy is at least the best epoch's")

@@ -55,7 +55,9 @@ class TrainConfig:
     webcam: float = 0.0  # share of training faces sent through webcam.degrade (0..1)
     work_dir: str | None = None  # checkpoints for resuming; default <out_dir>/.<name>.work
     snapshots: bool = False  # also keep every epoch's weights (for weight averaging)
-    schedule: str = "cosine"  # "cosine" (warm-up then cosine decay) or "constant" (for averaging)
+    schedule: str = "cosine"  # "cosine" (warm-up, cosine decay), "constant" or "plateau"
+    optimizer: str = "adamw"  # "adamw" or "sgd" (momentum 0.9, Nesterov)
+    mixup: float = 0.0  # mixup's Beta(alpha, alpha); 0: off (Zhang et al. 2018)
     average_last: int = 0  # ship the average of the last N epochs' weights when it is better
     notes: list[str] = field(default_factory=list)
 
@@ -236,6 +238,8 @@ def make_datasets(cfg: TrainConfig, x_tr, y_tr, x_va, y_va, seed: int | None = N
     if cfg.augment != "none":
         aug = _augmenter(seed, cfg.augment)
         train = train.map(lambda x, y, w: (*aug(x, y), w), num_parallel_calls=tf.data.AUTOTUNE)
+    if cfg.mixup > 0:
+        train = train.map(_mixup_map(cfg.mixup, seed), num_parallel_calls=tf.data.AUTOTUNE)
     train = train.prefetch(tf.data.AUTOTUNE)
     val = (
         tf.data.Dataset.from_tensor_slices((x_va, y_va))
@@ -264,13 +268,56 @@ def _webcam_map(share: float, seed: int):
     return apply
 
 
+def _mixup_map(alpha: float, seed: int):
+    """A ``tf.data`` map for mixup (Zhang et al., "mixup: Beyond Empirical Risk Minimization",
+    ICLR 2018): each batch is blended with a shuffled copy of itself, faces, one-hot labels and
+    sample weights alike, by one ``lam ~ Beta(alpha, alpha)`` per face."""
+    import tensorflow as tf
+
+    rng = tf.random.Generator.from_seed(seed + 202)
+
+    def mix(x, y, w):
+        n = tf.shape(x)[0]
+        # Beta(alpha, alpha) as g1 / (g1 + g2) of two Gamma(alpha) draws
+        g1 = tf.random.stateless_gamma((n,), rng.make_seeds(1)[:, 0], alpha)
+        g2 = tf.random.stateless_gamma((n,), rng.make_seeds(1)[:, 0], alpha)
+        lam = g1 / tf.maximum(g1 + g2, 1e-6)
+        lam = tf.maximum(lam, 1.0 - lam)  # the face keeps most of its own label
+        perm = tf.random.shuffle(tf.range(n), seed=seed)
+        lx = lam[:, None, None, None]
+        ly = lam[:, None]
+        return (lx * x + (1 - lx) * tf.gather(x, perm), ly * y + (1 - ly) * tf.gather(y, perm),
+                lam * w + (1 - lam) * tf.gather(w, perm))
+
+    return mix
+
+
+def _optimizer(cfg: TrainConfig, steps_per_epoch: int):
+    """AdamW (Loshchilov & Hutter 2019) or SGD with Nesterov momentum 0.9 and decoupled weight
+    decay, on the learning rate of :func:`_lr_schedule`.
+
+    Raises
+    ------
+    ValueError
+        For an unknown optimizer or schedule.
+    """
+    import keras
+
+    lr = _lr_schedule(cfg, steps_per_epoch)
+    if cfg.optimizer == "adamw":
+        return keras.optimizers.AdamW(lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "sgd":
+        return keras.optimizers.SGD(lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
+    raise ValueError(f"optimizer must be 'adamw' or 'sgd', not {cfg.optimizer!r}")
+
+
 def _lr_schedule(cfg: TrainConfig, steps_per_epoch: int):
     import keras
 
-    if cfg.schedule == "constant":
+    if cfg.schedule in ("constant", "plateau"):  # plateau: ReduceLROnPlateau lowers it
         return cfg.lr
     if cfg.schedule != "cosine":
-        raise ValueError(f"schedule must be 'cosine' or 'constant', not {cfg.schedule!r}")
+        raise ValueError(f"schedule must be 'cosine', 'constant' or 'plateau', not {cfg.schedule!r}")
 
     total = max(1, cfg.epochs * steps_per_epoch)
     warm = min(total - 1, cfg.warmup_epochs * steps_per_epoch)
@@ -361,7 +408,7 @@ def train(cfg: TrainConfig, progress: bool = True, callbacks: list | None = None
             model.load_weights(cfg.init_weights)
             log.info("starting from %s", cfg.init_weights)
         model.compile(
-            optimizer=keras.optimizers.AdamW(_lr_schedule(cfg, steps), weight_decay=cfg.weight_decay),
+            optimizer=_optimizer(cfg, steps),
             loss=keras.losses.CategoricalCrossentropy(from_logits=True,
                                                       label_smoothing=cfg.label_smoothing),
             metrics=["accuracy"],
@@ -377,6 +424,9 @@ def train(cfg: TrainConfig, progress: bool = True, callbacks: list | None = None
             keras.callbacks.CSVLogger(str(work / "history.csv"), append=True),
             *(callbacks or []),
         ]
+        if cfg.schedule == "plateau":  # Khaireddin & Chen 2021: x0.75 after 5 flat epochs
+            callbacks.append(keras.callbacks.ReduceLROnPlateau(
+                monitor="val_accuracy", mode="max", factor=0.75, patience=5, min_lr=1e-6))
         if cfg.snapshots or cfg.average_last:
             callbacks.append(keras.callbacks.ModelCheckpoint(
                 str(work / "epoch_{epoch:02d}.weights.h5"), save_weights_only=True))
@@ -476,8 +526,8 @@ def recompute_batch_norm(model, x: np.ndarray, batch_size: int = 256) -> None:
 
 
 #: Latency budget of the shipped model: a batch of 49 faces (a full 7x7 gallery) on 2 CPU threads,
-#: milliseconds. A flip TTA share is kept only when the batch with it still fits.
-LATENCY_BUDGET_MS = 25.0
+#: milliseconds (0.5 ms a face). A flip TTA share is kept only when the batch with it still fits.
+LATENCY_BUDGET_MS = 24.5
 
 
 def batch_latency_ms(tflite_path: str | os.PathLike, faces: np.ndarray, flip_share: float = 0.0,
