@@ -209,7 +209,8 @@ def run_train(args) -> int:
                       warmup_epochs=args.warmup_epochs, init_weights=args.init_weights,
                       snapshots=args.snapshots, schedule=args.schedule,
                       average_last=args.average_last, webcam=args.webcam,
-                      work_dir=args.work_dir, optimizer=args.optimizer, mixup=args.mixup)
+                      work_dir=args.work_dir, optimizer=args.optimizer, mixup=args.mixup,
+                      precision=args.precision)
     try:
         metrics = train(cfg)
     except (FileNotFoundError, KeyError, ValueError) as exc:
@@ -315,6 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "plateau (x0.75 after 5 epochs without a better validation accuracy)")
     p.add_argument("--optimizer", choices=("adamw", "sgd"), default="adamw",
                    help="AdamW, or SGD with Nesterov momentum 0.9 (default: %(default)s)")
+    p.add_argument("--precision", choices=("float32", "bfloat16"), default="float32",
+                   help="compute precision of training (bfloat16: Keras mixed_bfloat16; the "
+                        "exported model is the same either way)")
     p.add_argument("--mixup", type=_non_negative, default=0.0, metavar="ALPHA",
                    help="mixup with Beta(ALPHA, ALPHA) blends of faces and labels (0: off)")
     p.add_argument("--average-last", type=int, default=0, metavar="N",

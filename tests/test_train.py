@@ -273,3 +273,22 @@ def test_mixup_blends_faces_labels_and_weights_alike():
     other = (mx.numpy()[:, 0, 0, 0] - lam * own) / np.maximum(1 - lam, 1e-6)
     partner = np.where(lam < 1 - 1e-4, other, own)
     assert all(np.isclose(p, own, atol=0.5).any() for p in partner)
+
+
+def test_bfloat16_training_learns_and_exports_a_float32_model(tmp_path):
+    import keras
+
+    x, y = _tiny_faces(256, 0)
+    xv, yv = _tiny_faces(48, 1)
+    data = tmp_path / "tiny.npz"
+    np.savez(data, x_train=x, y_train=y, x_val=xv, y_val=yv)
+    cfg = TrainConfig(data=str(data), out_dir=str(tmp_path / "out"), name="b", width=8,
+                      epochs=4, batch_size=32, lr=3e-3, warmup_epochs=0, device="cpu",
+                      precision="bfloat16", augment="light")
+    metrics = train(cfg, progress=False)
+    assert keras.mixed_precision.global_policy().name == "float32"  # restored
+    assert metrics["keras_val_accuracy"] > 0.75
+    saved = keras.models.load_model(tmp_path / "out" / "b.keras")
+    assert all(w.dtype == "float32" for w in saved.weights)
+    lite = EmotionModel(tmp_path / "out" / "b.tflite")
+    assert (lite.logits(xv).argmax(1) == yv).mean() > 0.75

@@ -13,6 +13,7 @@ layer of the model) and its output is ``(N, 7) float32`` logits in :data:`EMOTIO
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -58,6 +59,7 @@ class TrainConfig:
     schedule: str = "cosine"  # "cosine" (warm-up, cosine decay), "constant" or "plateau"
     optimizer: str = "adamw"  # "adamw" or "sgd" (momentum 0.9, Nesterov)
     mixup: float = 0.0  # mixup's Beta(alpha, alpha); 0: off (Zhang et al. 2018)
+    precision: str = "float32"  # or "bfloat16": Keras mixed_bfloat16 (AMX tiles, GPUs)
     average_last: int = 0  # ship the average of the last N epochs' weights when it is better
     notes: list[str] = field(default_factory=list)
 
@@ -148,7 +150,8 @@ def build_model(arch: str = "vgg", width: int = 32, dropout: float = 0.4, size: 
     x = layers.Dropout(dropout)(x)
     x = layers.Dense(head, activation="relu")(x)
     x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(NUM_CLASSES, name="logits")(x)
+    outputs = layers.Dense(NUM_CLASSES, name="logits", dtype="float32")(x)  # float32 logits,
+    # whatever the compute precision of the layers before
     return keras.Model(inputs, outputs, name=f"fer_{arch}{width}")
 
 
@@ -402,7 +405,7 @@ def train(cfg: TrainConfig, progress: bool = True, callbacks: list | None = None
     log.info("training %s on %s: %d train / %d val images, %d epochs", cfg.name, device,
              len(x_tr), len(x_va), cfg.epochs)
 
-    with tf.device(device):
+    with _precision(cfg.precision), tf.device(device):
         model = build_model(cfg.arch, cfg.width, cfg.dropout)
         if cfg.init_weights:
             model.load_weights(cfg.init_weights)
@@ -437,6 +440,10 @@ def train(cfg: TrainConfig, progress: bool = True, callbacks: list | None = None
         shutil.rmtree(backup, ignore_errors=True)  # finished: the same command trains anew
         if best_path.exists():
             model.load_weights(str(best_path))
+    if cfg.precision != "float32":  # evaluate, average and export in float32
+        f32 = build_model(cfg.arch, cfg.width, cfg.dropout)
+        f32.set_weights(model.get_weights())
+        model = f32
 
     logits = model.predict(val_ds, verbose=0)
     keras_acc = float((logits.argmax(1) == y_va).mean())
@@ -625,6 +632,30 @@ def update_calibration(tflite_path: str | os.PathLike, data: str | os.PathLike) 
     metrics.update(calibrate(tflite_path, x_va, y_va))
     meta_path.write_text(json.dumps(metrics, indent=2))
     return metrics
+
+
+@contextlib.contextmanager
+def _precision(precision: str):
+    """Keras's global dtype policy for the models built inside: ``"float32"``, or
+    ``"bfloat16"`` (``mixed_bfloat16``: bfloat16 compute, float32 weights; Micikevicius et al.
+    2018 for mixed precision). The previous policy is restored on leaving.
+
+    Raises
+    ------
+    ValueError
+        For another precision.
+    """
+    import keras
+
+    policies = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
+    if precision not in policies:
+        raise ValueError(f"precision must be 'float32' or 'bfloat16', not {precision!r}")
+    before = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policies[precision])
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(before)
 
 
 def _backup_epoch(backup: Path) -> int:
