@@ -316,9 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "plateau (x0.75 after 5 epochs without a better validation accuracy)")
     p.add_argument("--optimizer", choices=("adamw", "sgd"), default="adamw",
                    help="AdamW, or SGD with Nesterov momentum 0.9 (default: %(default)s)")
-    p.add_argument("--precision", choices=("float32", "bfloat16"), default="float32",
-                   help="compute precision of training (bfloat16: Keras mixed_bfloat16; the "
-                        "exported model is the same either way)")
+    p.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
+                   help="compute precision of training: bfloat16 (Keras mixed_bfloat16) on a "
+                        "GPU or a CPU with bfloat16 instructions (auto), or forced; the "
+                        "exported model is float32/int8 either way")
     p.add_argument("--mixup", type=_non_negative, default=0.0, metavar="ALPHA",
                    help="mixup with Beta(ALPHA, ALPHA) blends of faces and labels (0: off)")
     p.add_argument("--average-last", type=int, default=0, metavar="N",

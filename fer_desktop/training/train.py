@@ -59,7 +59,7 @@ class TrainConfig:
     schedule: str = "cosine"  # "cosine" (warm-up, cosine decay), "constant" or "plateau"
     optimizer: str = "adamw"  # "adamw" or "sgd" (momentum 0.9, Nesterov)
     mixup: float = 0.0  # mixup's Beta(alpha, alpha); 0: off (Zhang et al. 2018)
-    precision: str = "float32"  # or "bfloat16": Keras mixed_bfloat16 (AMX tiles, GPUs)
+    precision: str = "auto"  # "float32", "bfloat16" (Keras mixed_bfloat16) or "auto"
     average_last: int = 0  # ship the average of the last N epochs' weights when it is better
     notes: list[str] = field(default_factory=list)
 
@@ -405,7 +405,8 @@ def train(cfg: TrainConfig, progress: bool = True, callbacks: list | None = None
     log.info("training %s on %s: %d train / %d val images, %d epochs", cfg.name, device,
              len(x_tr), len(x_va), cfg.epochs)
 
-    with _precision(cfg.precision), tf.device(device):
+    precision = resolve_precision(cfg.precision, device)
+    with _precision(precision), tf.device(device):
         model = build_model(cfg.arch, cfg.width, cfg.dropout)
         if cfg.init_weights:
             model.load_weights(cfg.init_weights)
@@ -440,7 +441,7 @@ def train(cfg: TrainConfig, progress: bool = True, callbacks: list | None = None
         shutil.rmtree(backup, ignore_errors=True)  # finished: the same command trains anew
         if best_path.exists():
             model.load_weights(str(best_path))
-    if cfg.precision != "float32":  # evaluate, average and export in float32
+    if precision != "float32":  # evaluate, average and export in float32
         f32 = build_model(cfg.arch, cfg.width, cfg.dropout)
         f32.set_weights(model.get_weights())
         model = f32
@@ -474,6 +475,7 @@ def train(cfg: TrainConfig, progress: bool = True, callbacks: list | None = None
         "keras_val_accuracy": keras_acc,
         "train_seconds_last_run": round(train_s, 1),
         "resumed_from_epoch": resumed,
+        "precision": precision,
         "work_dir": str(work),
         "weight_average": averaged,
         "classes": list(EMOTIONS),
@@ -632,6 +634,29 @@ def update_calibration(tflite_path: str | os.PathLike, data: str | os.PathLike) 
     metrics.update(calibrate(tflite_path, x_va, y_va))
     meta_path.write_text(json.dumps(metrics, indent=2))
     return metrics
+
+
+def resolve_precision(precision: str, device: str = "/CPU:0") -> str:
+    """``"auto"`` made concrete: ``"bfloat16"`` on a CPU with bfloat16 instructions (Intel AMX or
+    AVX-512 BF16, read from ``/proc/cpuinfo``; Linux) or on a GPU of compute capability 8.0 or
+    more, ``"float32"`` elsewhere (where bfloat16 would be emulated, and slower). Other values are returned as they are.
+
+    On this project's 2-core AMX machine bfloat16 trains 1.2-1.4x faster with the same
+    accuracy (``models/EXPERIMENTS.md``)."""
+    if precision != "auto":
+        return precision
+    if "GPU" in device.upper():  # bfloat16 units from compute capability 8.0 (Ampere) on
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        details = tf.config.experimental.get_device_details(gpus[0]) if gpus else {}
+        return "bfloat16" if details.get("compute_capability", (0, 0)) >= (8, 0) else "float32"
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line for line in f if line.startswith("flags")), "").split()
+    except OSError:
+        return "float32"
+    return "bfloat16" if {"amx_bf16", "avx512_bf16"} & set(flags) else "float32"
 
 
 @contextlib.contextmanager
