@@ -5,7 +5,9 @@ This is the only module that imports TensorFlow; the app itself runs the exporte
 (random shifts/zoom, horizontal flip, small rotations, brightness/contrast, random erasing),
 class weights against FER-2013's imbalance (disgust is 1.5 % of the training set), AdamW with a
 warm-up + cosine learning-rate schedule, label smoothing, per-epoch checkpoints that a run resumes
-from, and export to a full-integer LiteRT model with float32 input and logits output.
+from, and export to a full-integer LiteRT model with float32 input and logits output. Options:
+SGD with Nesterov momentum, plateau decay, mixup, weight averaging (SWA), webcam-domain
+degradation (:mod:`fer_desktop.training.webcam`) and bfloat16 compute where the hardware has it.
 
 The model input is ``(N, 48, 48, 1) float32`` grey levels in 0..255 (the scaling to 0..1 is a
 layer of the model) and its output is ``(N, 7) float32`` logits in :data:`EMOTIONS` order.
