@@ -46,7 +46,8 @@ def trained(tmp_path_factory):
     data = d / "tiny.npz"
     np.savez(data, x_train=x, y_train=y, x_val=xv, y_val=yv)
     cfg = TrainConfig(data=str(data), out_dir=str(d / "out"), name="tiny", width=8, epochs=4,
-                      batch_size=32, lr=3e-3, warmup_epochs=0, device="cpu", average_last=2)
+                      batch_size=32, lr=3e-3, warmup_epochs=0, device="cpu", average_last=2,
+                      precision="float32")
     metrics = train(cfg, progress=False)
     return cfg, metrics, xv, yv
 
@@ -245,13 +246,14 @@ def test_webcam_degradation_is_seeded_and_changes_only_the_chosen_share():
 
 def test_sgd_with_plateau_decay_and_mixup_learn(tmp_path):
     """The long recipe's options (SGD + Nesterov, plateau decay, mixup) train and learn."""
-    x, y = _tiny_faces(256, 0)
+    x, y = _tiny_faces(384, 0)
     xv, yv = _tiny_faces(48, 1)
     data = tmp_path / "tiny.npz"
     np.savez(data, x_train=x, y_train=y, x_val=xv, y_val=yv)
     cfg = TrainConfig(data=str(data), out_dir=str(tmp_path / "out"), name="s", width=8,
-                      epochs=4, batch_size=32, lr=0.05, warmup_epochs=0, device="cpu",
-                      optimizer="sgd", schedule="plateau", mixup=0.4, augment="light")
+                      epochs=6, batch_size=32, lr=0.05, warmup_epochs=0, device="cpu",
+                      optimizer="sgd", schedule="plateau", mixup=0.4, augment="light",
+                      precision="float32")
     metrics = train(cfg, progress=False)
     losses = [h["loss"] for h in metrics["history"]]
     assert losses[-1] < losses[0]
@@ -278,12 +280,12 @@ def test_mixup_blends_faces_labels_and_weights_alike():
 def test_bfloat16_training_learns_and_exports_a_float32_model(tmp_path):
     import keras
 
-    x, y = _tiny_faces(256, 0)
+    x, y = _tiny_faces(384, 0)
     xv, yv = _tiny_faces(48, 1)
     data = tmp_path / "tiny.npz"
     np.savez(data, x_train=x, y_train=y, x_val=xv, y_val=yv)
     cfg = TrainConfig(data=str(data), out_dir=str(tmp_path / "out"), name="b", width=8,
-                      epochs=4, batch_size=32, lr=3e-3, warmup_epochs=0, device="cpu",
+                      epochs=6, batch_size=32, lr=3e-3, warmup_epochs=0, device="cpu",
                       precision="bfloat16", augment="light")
     metrics = train(cfg, progress=False)
     assert keras.mixed_precision.global_policy().name == "float32"  # restored
