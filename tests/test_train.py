@@ -38,6 +38,16 @@ def _tiny_faces(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+def _tiny_data(folder, n: int, n_val: int):
+    """An ``.npz`` of :func:`_tiny_faces` in ``folder``; returns its path and the validation
+    faces and labels."""
+    x, y = _tiny_faces(n, 0)
+    xv, yv = _tiny_faces(n_val, 1)
+    data = folder / "tiny.npz"
+    np.savez(data, x_train=x, y_train=y, x_val=xv, y_val=yv)
+    return data, xv, yv
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     d = tmp_path_factory.mktemp("train")
@@ -188,10 +198,7 @@ def test_an_interrupted_run_resumes_from_its_last_epoch(tmp_path):
     survive an interruption; a finished run's command started again trains anew."""
     from pathlib import Path
 
-    x, y = _tiny_faces(192, 0)
-    xv, yv = _tiny_faces(32, 1)
-    data = tmp_path / "tiny.npz"
-    np.savez(data, x_train=x, y_train=y, x_val=xv, y_val=yv)
+    data, xv, yv = _tiny_data(tmp_path, 192, 32)
     cfg = TrainConfig(data=str(data), out_dir=str(tmp_path / "out"), name="r", width=4,
                       epochs=3, batch_size=32, lr=3e-3, warmup_epochs=0, device="cpu",
                       work_dir=str(tmp_path / "kept"), webcam=0.5)
@@ -246,10 +253,7 @@ def test_webcam_degradation_is_seeded_and_changes_only_the_chosen_share():
 
 def test_sgd_with_plateau_decay_and_mixup_learn(tmp_path):
     """The long recipe's options (SGD + Nesterov, plateau decay, mixup) train and learn."""
-    x, y = _tiny_faces(384, 0)
-    xv, yv = _tiny_faces(48, 1)
-    data = tmp_path / "tiny.npz"
-    np.savez(data, x_train=x, y_train=y, x_val=xv, y_val=yv)
+    data, xv, yv = _tiny_data(tmp_path, 384, 48)
     cfg = TrainConfig(data=str(data), out_dir=str(tmp_path / "out"), name="s", width=8,
                       epochs=6, batch_size=32, lr=0.05, warmup_epochs=0, device="cpu",
                       optimizer="sgd", schedule="plateau", mixup=0.4, augment="light",
@@ -280,10 +284,7 @@ def test_mixup_blends_faces_labels_and_weights_alike():
 def test_bfloat16_training_learns_and_exports_a_float32_model(tmp_path):
     import keras
 
-    x, y = _tiny_faces(384, 0)
-    xv, yv = _tiny_faces(48, 1)
-    data = tmp_path / "tiny.npz"
-    np.savez(data, x_train=x, y_train=y, x_val=xv, y_val=yv)
+    data, xv, yv = _tiny_data(tmp_path, 384, 48)
     cfg = TrainConfig(data=str(data), out_dir=str(tmp_path / "out"), name="b", width=8,
                       epochs=6, batch_size=32, lr=3e-3, warmup_epochs=0, device="cpu",
                       precision="bfloat16", augment="light")
