@@ -278,13 +278,7 @@ def render_class_chart(t: np.ndarray, shares: np.ndarray, alerts: Sequence[float
 
 def _share_words(s: StudentSummary) -> str:
     """The two largest expression shares, then no face and camera off, in words."""
-    order = np.argsort(s.shares)[::-1][:2]
-    words = [f"{EMOTIONS[i]} {round(100 * s.shares[i])}%" for i in order if s.shares[i] > 0]
-    if s.no_face_share > 0:
-        words.append(f"no face {round(100 * s.no_face_share)}%")
-    if s.camera_off_share > 0:
-        words.append(f"camera off {round(100 * s.camera_off_share)}%")
-    return " · ".join(words) or "–"
+    return " · ".join(s.share_words(2)) or "–"
 
 
 def render_student_table(summaries: Sequence[StudentSummary], width: int = 1300) -> QImage:

@@ -150,13 +150,7 @@ class QtStudentTimeline(QWidget):
         if s is None or s.observed_s == 0:
             self.summary.setText("")
             return
-        top = np.argsort(s.shares)[::-1][:3]
-        parts = [f"{EMOTIONS[i]} {round(100 * s.shares[i])}%" for i in top if s.shares[i] > 0]
-        if s.no_face_s > 0:
-            parts.append(f"no face {round(100 * s.no_face_share)}%")
-        if s.camera_off_s > 0:
-            parts.append(f"camera off {round(100 * s.camera_off_share)}%")
-        self.summary.setText("Of the time observed: " + " · ".join(parts) +
+        self.summary.setText("Of the time observed: " + " · ".join(s.share_words(3)) +
                              ". Pale: uncertain estimate.")
 
     def bar_data(self) -> dict:

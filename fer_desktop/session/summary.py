@@ -114,6 +114,18 @@ class StudentSummary:
         """The expression seen longest; ``None`` when no face was ever seen."""
         return EMOTIONS[int(np.argmax(self.emotion_s))] if self.face_s > 0 else None
 
+    def share_words(self, top: int = 2) -> list[str]:
+        """The ``top`` largest expression shares, then the no-face and camera-off shares when
+        there are any, as words: ``["happy 52%", "neutral 30%", "no face 18%"]``."""
+        order = np.argsort(self.shares)[::-1][:top]
+        words = [f"{EMOTIONS[i]} {round(100 * self.shares[i])}%" for i in order
+                 if self.shares[i] > 0]
+        if self.no_face_share > 0:
+            words.append(f"no face {round(100 * self.no_face_share)}%")
+        if self.camera_off_share > 0:
+            words.append(f"camera off {round(100 * self.camera_off_share)}%")
+        return words
+
 
 def sample_weights(t: np.ndarray, max_gap_s: float = MAX_GAP_S) -> np.ndarray:
     """Seconds each of a sequence of analyses stands for.
