@@ -182,7 +182,7 @@ def run_evaluate(args) -> int:
 
     try:
         model = EmotionModel(args.model, num_threads=args.threads)
-        report = evaluate(args.data, args.split, model, batch=args.batch)
+        report = evaluate(args.data, args.split, model, batch=args.batch, votes=args.votes)
     except (ModelError, FileNotFoundError, KeyError, ValueError) as exc:
         return _fail(str(exc).strip("'\""))
     print(json.dumps(report, indent=2))
@@ -211,7 +211,8 @@ def run_train(args) -> int:
                       snapshots=args.snapshots, schedule=args.schedule,
                       average_last=args.average_last, webcam=args.webcam,
                       work_dir=args.work_dir, optimizer=args.optimizer, mixup=args.mixup,
-                      precision=args.precision)
+                      precision=args.precision, labels=args.labels, votes=args.votes,
+                      class_weighting=args.class_weighting)
     try:
         metrics = train(cfg)
     except (FileNotFoundError, KeyError, ValueError) as exc:
@@ -233,7 +234,7 @@ def run_calibrate(args) -> int:
     from fer_desktop.analysis.emotions import DEFAULT_MODEL, ModelError
 
     try:
-        metrics = update_calibration(args.model or DEFAULT_MODEL, args.data)
+        metrics = update_calibration(args.model or DEFAULT_MODEL, args.data, votes=args.votes)
     except (ModelError, FileNotFoundError, KeyError, ValueError) as exc:
         return _fail(str(exc).strip("'\""))
     keys = ("runtime_val_accuracy_plain", "runtime_val_accuracy_flip_tta", "flip_share",
@@ -303,12 +304,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="LiteRT model (default: the shipped one)")
     p.add_argument("--threads", type=_positive_int, default=2)
     p.add_argument("--batch", type=_positive_int, default=49, help="faces per inference call")
+    p.add_argument("--votes", metavar="FILE",
+                   help="FER+ votes (.npz with votes_NAME and columns) of the same images: adds "
+                        "accuracy against the FER+ majority label (default: votes inside DATA, "
+                        "else ferplus_votes.npz beside it)")
     p.set_defaults(func=run_evaluate)
 
     p = sub.add_parser("calibrate", help="fit the softmax temperature (and choose flip TTA) of a "
                                          "model on the validation split")
     p.add_argument("--data", default="../shared/data/fer2013_train_val.npz")
     p.add_argument("--model", help="LiteRT model (default: the shipped one)")
+    p.add_argument("--votes", metavar="FILE",
+                   help="FER+ votes: fit the temperature to them and score against their "
+                        "majority (default: inside --data, else ferplus_votes.npz beside it)")
     p.set_defaults(func=run_calibrate)
 
     p = sub.add_parser("train", help="train the expression CNN on FER-2013 and export it")
@@ -346,6 +354,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--average-last", type=int, default=0, metavar="N",
                    help="ship the average of the last N epochs' weights (stochastic weight "
                         "averaging) when its validation accuracy is at least the best epoch's")
+    p.add_argument("--labels", choices=("original", "majority", "votes", "mix"),
+                   default="original",
+                   help="training targets: FER-2013's original labels, the FER+ majority label, "
+                        "the FER+ vote distribution (soft targets), or the mean of votes and "
+                        "original (default: %(default)s)")
+    p.add_argument("--votes", metavar="FILE",
+                   help="FER+ votes .npz (votes_train, votes_val, columns); default: inside "
+                        "--data, else ferplus_votes.npz beside it. With votes the best epoch is "
+                        "chosen by FER+ majority accuracy")
+    p.add_argument("--class-weighting", choices=("sqrt", "none"), default="sqrt",
+                   help="sample weights against class imbalance: inverse square root of the "
+                        "class frequency, or none")
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto",
                    help="gpu when there is one (auto), or force one")

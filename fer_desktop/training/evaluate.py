@@ -59,13 +59,38 @@ def classification_report(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
 
 
 def evaluate(data: str | Path, split: str = "val", model: EmotionModel | None = None,
-             batch: int = 49) -> dict:
-    """Evaluate ``model`` (default: the shipped one) on a split; returns a JSON-ready dict with
-    the :func:`classification_report` plus ``ms_per_face`` (mean wall time per face of
-    :meth:`EmotionModel.predict` at ``batch`` faces per call) and ``ece`` (expected calibration
-    error, 15 equal-width confidence bins; Naeini et al. AAAI 2015)."""
+             batch: int = 49, votes: str | Path | None = None) -> dict:
+    """Evaluate ``model`` (default: the shipped one) on a split of ``data``.
+
+    Returns a JSON-ready dict: the :func:`classification_report` against the split's original
+    FER-2013 labels at the top level (and under ``"original"``), plus ``ms_per_face`` (mean wall
+    time per face of :meth:`EmotionModel.predict` at ``batch`` faces per call) and ``ece``
+    (expected calibration error, 15 equal-width confidence bins; Naeini et al. AAAI 2015). With
+    FER+ votes (``votes``, or ``votes_<split>`` inside ``data``, or ``ferplus_votes.npz`` beside
+    it; :func:`fer_desktop.training.ferplus.find_votes`), ``"ferplus_majority"`` holds the same
+    report against the FER+ majority label of the images that have one.
+
+    Raises
+    ------
+    FileNotFoundError, KeyError, ValueError
+        For a missing or malformed data or votes file (the message names it).
+    """
+    from fer_desktop.training import ferplus
+
     x, y = load_split(data, split)
+    votes_path = ferplus.find_votes(data, votes)
+    v = ferplus.load_votes(votes_path, split, len(x)) if votes_path else None
     model = model or EmotionModel()
+    report = evaluate_arrays(model, x, y, v, batch=batch)
+    report.update({"model": str(model.path), "split": split,
+                   "votes": str(votes_path) if votes_path else None})
+    return report
+
+
+def evaluate_arrays(model: EmotionModel, x: np.ndarray, y: np.ndarray, votes=None,
+                    batch: int = 49) -> dict:
+    """:func:`evaluate` on arrays: ``x`` ``(n, 48, 48) uint8`` faces, ``y`` ``(n,)`` original
+    labels, ``votes`` a :class:`fer_desktop.training.ferplus.Votes` of the same images or None."""
     model.predict(x[:batch])  # warm-up: allocate tensors for this batch size
     probs, t = [], 0.0
     for i in range(0, len(x), batch):
@@ -73,19 +98,19 @@ def evaluate(data: str | Path, split: str = "val", model: EmotionModel | None = 
         probs.append(model.predict(x[i:i + batch]))
         t += time.perf_counter() - t0
     p = np.concatenate(probs) if probs else np.zeros((0, NUM_CLASSES), np.float32)
-    report = classification_report(y, p.argmax(1))
-    return {
-        "model": str(model.path),
-        "split": split,
-        "n": int(len(y)),
-        **report,
-        "ece": expected_calibration_error(p, y),
-        "temperature": model.temperature,
-        "flip_tta": model.flip_tta,
-        "flip_share": model.flip_share,
-        "ms_per_face": round(1000 * t / max(1, len(x)), 4),
-        "batch": batch,
-    }
+    original = {**classification_report(y, p.argmax(1)), "n": int(len(y)),
+                "ece": expected_calibration_error(p, y)}
+    out = {**original, "original": original}
+    if votes is not None:
+        maj = votes.majority()
+        m = maj >= 0
+        out["ferplus_majority"] = {**classification_report(maj[m], p[m].argmax(1)),
+                                   "n": int(m.sum()),
+                                   "ece": expected_calibration_error(p[m], maj[m])}
+    out.update({"temperature": model.temperature, "flip_tta": model.flip_tta,
+                "flip_share": model.flip_share,
+                "ms_per_face": round(1000 * t / max(1, len(x)), 4), "batch": batch})
+    return out
 
 
 def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 15) -> float:
@@ -105,22 +130,28 @@ def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 15)
 
 def negative_log_likelihood(logits: np.ndarray, y: np.ndarray, temperature: float = 1.0) -> float:
     """Mean negative log-likelihood (nats) of ``softmax(logits / temperature)`` for ``(n, 7)``
-    logits and ``(n,)`` int labels."""
+    logits and ``(n,)`` int labels, or the mean cross-entropy against ``(n, 7)`` target
+    distributions (the FER+ annotators' votes)."""
     z = np.asarray(logits, np.float64) / temperature
     z = z - z.max(1, keepdims=True)
-    y = np.asarray(y, np.int64)
-    return float(np.mean(np.log(np.exp(z).sum(1)) - z[np.arange(len(y)), y]))
+    log_p = z - np.log(np.exp(z).sum(1, keepdims=True))
+    y = np.asarray(y)
+    if y.ndim == 2:
+        return float(-np.mean((y * log_p).sum(1)))
+    y = y.astype(np.int64)
+    return float(-np.mean(log_p[np.arange(len(y)), y]))
 
 
 def fit_temperature(logits: np.ndarray, y: np.ndarray, lo: float = 0.05, hi: float = 20.0) -> float:
     """Temperature ``T`` minimising the negative log-likelihood of ``softmax(logits / T)`` on
-    ``(n, 7)`` logits and ``(n,)`` labels (temperature scaling, Guo et al. ICML 2017).
+    ``(n, 7)`` logits and ``(n,)`` labels or ``(n, 7)`` target distributions (temperature
+    scaling, Guo et al. ICML 2017).
 
     A golden-section search on ``log T`` (the NLL is unimodal in ``T``); returns a float in
     ``[lo, hi]``.
     """
     z = np.asarray(logits, np.float64)
-    y = np.asarray(y, np.int64)
+    y = np.asarray(y)
 
     def nll(log_t: float) -> float:
         return negative_log_likelihood(z, y, float(np.exp(log_t)))

@@ -63,14 +63,21 @@ class TrainConfig:
     mixup: float = 0.0  # mixup's Beta(alpha, alpha); 0: off (Zhang et al. 2018)
     precision: str = "auto"  # "float32", "bfloat16" (Keras mixed_bfloat16) or "auto"
     average_last: int = 0  # ship the average of the last N epochs' weights when it is better
+    labels: str = "original"  # training targets: "original", "majority", "votes" or "mix"
+    votes: str | None = None  # FER+ votes .npz; default: inside data, else ferplus_votes.npz beside
+    class_weighting: str = "sqrt"  # "sqrt" (inverse square root of class frequency) or "none"
     notes: list[str] = field(default_factory=list)
 
 
 def class_weights(y: np.ndarray) -> dict[int, float]:
     """Inverse-square-root class-frequency weights, normalised to mean 1 over the samples.
 
+    ``y`` is ``(n,)`` int labels, or ``(n, 7)`` soft targets (weighted by their largest class).
     Softer than plain inverse frequency, which over-weights FER-2013's 436 disgust images (x16).
     """
+    y = np.asarray(y)
+    if y.ndim == 2:
+        y = y.argmax(1)
     counts = np.bincount(y, minlength=NUM_CLASSES).astype(np.float64)
     w = 1.0 / np.sqrt(np.maximum(counts, 1.0))
     w = w / (w[y].mean() if len(y) else 1.0)
@@ -219,19 +226,34 @@ def _augmenter(seed: int, strength: str = "full"):
 
 
 def make_datasets(cfg: TrainConfig, x_tr, y_tr, x_va, y_va, seed: int | None = None):
-    """``tf.data`` pipelines: shuffled, batched, augmented, prefetched; one-hot labels and weights.
-    ``seed`` (default ``cfg.seed``) seeds the shuffling and the augmentation."""
+    """``tf.data`` pipelines: shuffled, batched, augmented, prefetched; targets and weights.
+
+    ``x_tr`` ``(n, 48, 48) uint8``; ``y_tr`` ``(n,)`` int labels or ``(n, 7) float32`` target
+    distributions (FER+ votes, :func:`fer_desktop.training.ferplus.targets`); ``y_va`` ``(m,)``
+    int labels. ``seed`` (default ``cfg.seed``) seeds the shuffling and the augmentation.
+    """
     import tensorflow as tf
 
     seed = cfg.seed if seed is None else seed
-    cw = class_weights(y_tr)
-    w_tr = np.array([cw[int(c)] for c in y_tr], np.float32)
+    y_tr = np.asarray(y_tr)
+    t_tr = (y_tr.astype(np.float32) if y_tr.ndim == 2
+            else np.eye(NUM_CLASSES, dtype=np.float32)[y_tr.astype(np.int64)])
+    if cfg.class_weighting == "sqrt":
+        cw = class_weights(t_tr)
+        w_tr = np.array([cw[int(c)] for c in t_tr.argmax(1)], np.float32)
+    elif cfg.class_weighting == "none":
+        w_tr = np.ones(len(t_tr), np.float32)
+    else:
+        raise ValueError(f"class weighting must be 'sqrt' or 'none', not {cfg.class_weighting!r}")
 
     def prep(x, y):
+        return tf.cast(x, tf.float32)[..., None], y
+
+    def prep_val(x, y):
         return tf.cast(x, tf.float32)[..., None], tf.one_hot(y, NUM_CLASSES)
 
     train = (
-        tf.data.Dataset.from_tensor_slices((x_tr, y_tr, w_tr))
+        tf.data.Dataset.from_tensor_slices((x_tr, t_tr, w_tr))
         .shuffle(len(x_tr), seed=seed, reshuffle_each_iteration=True)
         .batch(cfg.batch_size, drop_remainder=True)
     )
@@ -249,7 +271,7 @@ def make_datasets(cfg: TrainConfig, x_tr, y_tr, x_va, y_va, seed: int | None = N
     val = (
         tf.data.Dataset.from_tensor_slices((x_va, y_va))
         .batch(256)
-        .map(prep, num_parallel_calls=tf.data.AUTOTUNE)
+        .map(prep_val, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
     return train, val
@@ -397,10 +419,9 @@ def train(cfg: TrainConfig, progress: bool = True, callbacks: list | None = None
     seed = cfg.seed + 7919 * resumed
     keras.utils.set_random_seed(seed)
 
-    x_tr, y_tr = load_split(cfg.data, "train")
-    x_va, y_va = load_split(cfg.data, "val")
-    if cfg.max_train:
-        x_tr, y_tr = x_tr[: cfg.max_train], y_tr[: cfg.max_train]
+    data = load_training_data(cfg)
+    x_tr, y_tr = data.x_train, data.t_train
+    x_va, y_va = data.x_val, data.y_val
     train_ds, val_ds = make_datasets(cfg, x_tr, y_tr, x_va, y_va, seed=seed)
     steps = len(x_tr) // cfg.batch_size
     device = select_device(cfg.device)
@@ -469,10 +490,17 @@ def train(cfg: TrainConfig, progress: bool = True, callbacks: list | None = None
     tflite_path = out / f"{cfg.name}.tflite"
     export_litert(model, tflite_path, x_tr, quantize=cfg.quantize, seed=cfg.seed)
     write_model_checksum(tflite_path)  # checked at every load
-    calib = calibrate(tflite_path, x_va, y_va)
+    calib = calibrate(tflite_path, x_va, y_va, targets=data.t_val)
+    from fer_desktop.analysis.emotions import EmotionModel
+    from fer_desktop.training.evaluate import evaluate_arrays
+
+    runtime = evaluate_arrays(EmotionModel(tflite_path, num_threads=2), data.x_val_all,
+                              data.y_val_original, data.votes_val)
     metrics = {
         "name": cfg.name,
         **calib,
+        "val_metric": data.val_metric,
+        "runtime_val": {k: v for k, v in runtime.items() if k in ("original", "ferplus_majority")},
         "params": int(model.count_params()),
         "keras_val_accuracy": keras_acc,
         "train_seconds_last_run": round(train_s, 1),
@@ -487,6 +515,68 @@ def train(cfg: TrainConfig, progress: bool = True, callbacks: list | None = None
     (out / f"{cfg.name}.metrics.json").write_text(json.dumps(metrics, indent=2))
     log.info("Keras validation accuracy %.4f; wrote %s and %s", keras_acc, keras_path, tflite_path)
     return metrics
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The arrays of one training run, read by :func:`load_training_data`.
+
+    ``x_train`` ``(n, 48, 48) uint8`` and ``t_train`` ``(n, 7) float32`` targets of the chosen
+    scheme; ``x_val``/``y_val`` ``(m, 48, 48) uint8``/``(m,) int64``: the validation faces and
+    labels that choose the best epoch (FER+ majority labels when votes are known, else FER-2013's);
+    ``t_val`` ``(m, 7) float32`` their vote distributions (or one-hot labels) for the temperature;
+    ``x_val_all``, ``y_val_original`` and ``votes_val``: the whole validation split for reports.
+    """
+
+    x_train: np.ndarray
+    t_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    t_val: np.ndarray
+    x_val_all: np.ndarray
+    y_val_original: np.ndarray
+    votes_val: object  # fer_desktop.training.ferplus.Votes or None
+    val_metric: str  # "ferplus_majority" or "original"
+
+
+def load_training_data(cfg: TrainConfig) -> TrainingData:
+    """Read ``cfg.data`` (and the FER+ votes, :func:`fer_desktop.training.ferplus.find_votes`)
+    and build the targets of ``cfg.labels``.
+
+    When votes are found, the best epoch is chosen by accuracy against the FER+ majority label of
+    the validation images that have one, whatever labels the run trains on; without votes, by the
+    original labels (and only ``--labels original`` can train).
+
+    Raises
+    ------
+    FileNotFoundError, KeyError, ValueError
+        For a missing or malformed data or votes file, or a FER+ scheme without votes.
+    """
+    from fer_desktop.training import ferplus
+
+    x_tr, y_tr = load_split(cfg.data, "train")
+    x_va, y_va = load_split(cfg.data, "val")
+    votes_path = ferplus.find_votes(cfg.data, cfg.votes)
+    if votes_path is None and cfg.labels != "original":
+        raise ValueError(f"--labels {cfg.labels} needs the FER+ votes: give --votes FILE "
+                         f"(none inside {Path(cfg.data).name} or beside it)")
+    v_tr = ferplus.load_votes(votes_path, "train", len(x_tr)) if votes_path else None
+    v_va = ferplus.load_votes(votes_path, "val", len(x_va)) if votes_path else None
+    t_tr, keep = ferplus.targets(cfg.labels, y_tr, v_tr)
+    x_tr, t_tr = x_tr[keep], t_tr[keep]
+    if cfg.max_train:
+        x_tr, t_tr = x_tr[: cfg.max_train], t_tr[: cfg.max_train]
+    if v_va is not None:
+        maj = v_va.majority()
+        sel = maj >= 0
+        dist = v_va.distribution(drop_single=False)
+        x_sel, y_sel, t_sel, metric = x_va[sel], maj[sel], dist[sel], "ferplus_majority"
+    else:
+        x_sel, y_sel, metric = x_va, y_va, "original"
+        t_sel = np.eye(NUM_CLASSES, dtype=np.float32)[y_va]
+    log.info("labels %s: %d training images; best epoch by %s accuracy on %d validation images",
+             cfg.labels, len(x_tr), metric, len(x_sel))
+    return TrainingData(x_tr, t_tr, x_sel, y_sel, t_sel, x_va, y_va, v_va, metric)
 
 
 def average_weights(model, paths) -> None:
@@ -566,7 +656,8 @@ FLIP_SHARES = (0.0, 0.25, 1 / 3, 0.4, 0.5, 1.0)
 
 
 def calibrate(tflite_path: str | os.PathLike, x_val: np.ndarray, y_val: np.ndarray,
-              budget_ms: float = LATENCY_BUDGET_MS, batch: int = 49) -> dict:
+              budget_ms: float = LATENCY_BUDGET_MS, batch: int = 49,
+              targets: np.ndarray | None = None) -> dict:
     """Choose the flip test-time augmentation and fit the softmax temperature of the exported
     runtime model on the validation split.
 
@@ -576,7 +667,9 @@ def calibrate(tflite_path: str | os.PathLike, x_val: np.ndarray, y_val: np.ndarr
     :func:`batch_latency_ms`); the most accurate share whose
     batch runs within ``budget_ms`` is kept (the cheaper on a tie; no TTA always qualifies). The
     temperature is fitted on the logits the app will compute by minimising the negative
-    log-likelihood (temperature scaling, Guo et al. 2017) and used when it lowers the expected
+    log-likelihood (temperature scaling, Guo et al. 2017) of ``targets`` (``(n, 7)`` vote
+    distributions, the FER+ annotators' votes; default: the labels ``y_val``) and used when it
+    lowers the expected
     calibration error; a model that the fit would not calibrate better (label smoothing already
     tempers its confidence) keeps ``T = 1``. Returns the entries for the metrics file:
     ``flip_share``, ``flip_tta``, ``temperature``, runtime accuracies, the measured latencies
@@ -601,7 +694,8 @@ def calibrate(tflite_path: str | os.PathLike, x_val: np.ndarray, y_val: np.ndarr
     fits = [o for o in options if o["flip_share"] == 0 or o["latency_ms_b49"] <= budget_ms]
     chosen = max(fits, key=lambda o: (o["accuracy"], -o["flip_share"]))
     logits = chosen["logits"]
-    t_fit = fit_temperature(logits, y_val)
+    fit_to = y_val if targets is None else targets
+    t_fit = fit_temperature(logits, fit_to)
     ece_1 = expected_calibration_error(softmax(logits), y_val)
     ece_fit = expected_calibration_error(softmax(logits, t_fit), y_val)
     t = t_fit if ece_fit < ece_1 else 1.0
@@ -621,19 +715,25 @@ def calibrate(tflite_path: str | os.PathLike, x_val: np.ndarray, y_val: np.ndarr
         "val_ece_before": round(ece_1, 4),
         "val_ece_nll_fit": round(ece_fit, 4),
         "val_ece_after": round(min(ece_1, ece_fit), 4),
-        "val_nll_before": round(negative_log_likelihood(logits, y_val), 4),
-        "val_nll_nll_fit": round(negative_log_likelihood(logits, y_val, t_fit), 4),
+        "val_nll_before": round(negative_log_likelihood(logits, fit_to), 4),
+        "val_nll_nll_fit": round(negative_log_likelihood(logits, fit_to, t_fit), 4),
+        "temperature_fitted_to": "ferplus_votes" if targets is not None else "labels",
     }
 
 
-def update_calibration(tflite_path: str | os.PathLike, data: str | os.PathLike) -> dict:
+def update_calibration(tflite_path: str | os.PathLike, data: str | os.PathLike,
+                       votes: str | os.PathLike | None = None) -> dict:
     """Re-run :func:`calibrate` for a shipped model and merge the result into its
-    ``<stem>.metrics.json``; returns the merged metrics."""
+    ``<stem>.metrics.json``; returns the merged metrics. With FER+ votes (``votes``, or found
+    beside ``data``) accuracy is against the FER+ majority and the temperature is fitted to the
+    vote distributions."""
     tflite_path = Path(tflite_path)
-    x_va, y_va = load_split(data, "val")
+    cfg = TrainConfig(data=str(data), votes=votes)
+    d = load_training_data(cfg)
     meta_path = tflite_path.with_name(tflite_path.stem + ".metrics.json")
     metrics = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    metrics.update(calibrate(tflite_path, x_va, y_va))
+    metrics.update(calibrate(tflite_path, d.x_val, d.y_val, targets=d.t_val))
+    metrics["val_metric"] = d.val_metric
     meta_path.write_text(json.dumps(metrics, indent=2))
     return metrics
 
