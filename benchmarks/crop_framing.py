@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 from fer_desktop.analysis.cvutil import cv2
 from fer_desktop.analysis.emotions import EmotionModel
 from fer_desktop.training.evaluate import load_split
-from fer_desktop.analysis.faces import FaceDetector, crop_faces
+from fer_desktop.analysis.faces import crop_faces
+from fer_desktop.analysis.haar import HaarDetector
 from fer_desktop.runtime import configure
 
 
@@ -47,7 +48,7 @@ def main() -> int:
     args = ap.parse_args()
     x, y = load_split(args.data, args.split)
     model = EmotionModel()
-    det = FaceDetector()
+    det = HaarDetector()
     margins = [float(m) for m in args.margins.split(",")]
     raw = model.predict_batched(x).argmax(1)
     found_idx, boxes, frames, rel = [], [], [], []

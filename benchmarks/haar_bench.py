@@ -3,7 +3,7 @@
 FER-2013 validation faces (48x48) are scaled to a fraction of a 16:9 tile's height and placed in
 the tile (a replicated border, as a webcam picture around the face), at four tile sizes: 135
 pixels (a 49-tile 1080p gallery), 300 and 540 pixels. Each setting of
-:class:`fer_desktop.analysis.faces.FaceDetector` searches every tile on one thread; reported per tile
+:class:`fer_desktop.analysis.haar.HaarDetector` searches every tile on one thread; reported per tile
 size: milliseconds per tile, the share of faces found (and of those, on the face: IoU >= 0.5
 with the placed face), the share of tiles without a face (pieces of scikit-image's sample
 pictures without people) where a face is reported, and the runtime model's accuracy on the
@@ -30,14 +30,16 @@ ROOT = Path(__file__).resolve().parents[1]
 from fer_desktop.analysis.cvutil import cv2
 from fer_desktop.analysis.emotions import EmotionModel
 from fer_desktop.training.evaluate import load_split
-from fer_desktop.analysis.faces import NO_FACE, FaceDetector, crop_faces, to_frame
+from fer_desktop.analysis.boxes import to_frame
+from fer_desktop.analysis.faces import NO_FACE, crop_faces
+from fer_desktop.analysis.haar import HaarDetector
 from fer_desktop.runtime import configure
 
 #: (tile height in pixels, face side as a fraction of it)
 TILES = ((135, 0.3), (135, 0.45), (300, 0.3), (540, 0.4))
 
 
-class HalfSizeDetector(FaceDetector):
+class HalfSizeDetector(HaarDetector):
     """The search split by octaves: faces under 48 pixels (of the searched copy) on the tile,
     larger ones on copies of half, a quarter... the size. OpenCV's cascade steps 2 pixels of its
     scaled image below a scale of 2 and 1 pixel above, so each octave keeps the coarser step;
@@ -82,15 +84,15 @@ _CASCADES = Path(cv2.data.haarcascades)
 _DEFAULT = str(_CASCADES / "haarcascade_frontalface_default.xml")
 _ALT = str(_CASCADES / "haarcascade_frontalface_alt.xml")
 SETTINGS = {
-    "shipped: frontalface_alt2, step 1.15, tiles at 128-160 px": (FaceDetector, {}),
-    "alt2, step 1.2": (FaceDetector, {"scale_factor": 1.2}),
-    "alt2, step 1.25": (FaceDetector, {"scale_factor": 1.25}),
-    "alt2, tiles at 120 px": (FaceDetector, {"max_tile_h": 120, "min_tile_h": 120}),
+    "shipped: frontalface_alt2, step 1.15, tiles at 128-160 px": (HaarDetector, {}),
+    "alt2, step 1.2": (HaarDetector, {"scale_factor": 1.2}),
+    "alt2, step 1.25": (HaarDetector, {"scale_factor": 1.25}),
+    "alt2, tiles at 120 px": (HaarDetector, {"max_tile_h": 120, "min_tile_h": 120}),
     "alt2, large faces on half-size copies": (HalfSizeDetector, {}),
-    "frontalface_default (before), step 1.15": (FaceDetector, {"cascade_path": _DEFAULT}),
-    "default, step 1.2": (FaceDetector, {"cascade_path": _DEFAULT, "scale_factor": 1.2}),
-    "default, step 1.25": (FaceDetector, {"cascade_path": _DEFAULT, "scale_factor": 1.25}),
-    "frontalface_alt, step 1.15": (FaceDetector, {"cascade_path": _ALT}),
+    "frontalface_default (before), step 1.15": (HaarDetector, {"cascade_path": _DEFAULT}),
+    "default, step 1.2": (HaarDetector, {"cascade_path": _DEFAULT, "scale_factor": 1.2}),
+    "default, step 1.25": (HaarDetector, {"cascade_path": _DEFAULT, "scale_factor": 1.25}),
+    "frontalface_alt, step 1.15": (HaarDetector, {"cascade_path": _ALT}),
 }
 
 

@@ -241,10 +241,10 @@ def room_people(n: int, size: tuple[int, int] = (1920, 1080), seed: int = 0) -> 
 def _face_in(portrait: np.ndarray) -> tuple[float, float, float, float]:
     """The face box of a portrait, as fractions of its width and height (found once with the
     Haar cascade; the middle of the upper half when none is found)."""
-    from fer_desktop.analysis.faces import FaceDetector
+    from fer_desktop.analysis.haar import HaarDetector
 
     gray = cv2.cvtColor(portrait, cv2.COLOR_BGR2GRAY)
-    box = FaceDetector().best_in_tile(gray, np.array([0, 0, gray.shape[1], gray.shape[0]]))
+    box = HaarDetector().best_in_tile(gray, np.array([0, 0, gray.shape[1], gray.shape[0]]))
     h, w = gray.shape
     if box[2] <= 0:
         return 0.3, 0.1, 0.4, 0.4

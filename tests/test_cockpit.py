@@ -400,7 +400,7 @@ def test_selection_timeline_and_rename_follow_the_student_when_tiles_reflow(qtbo
     """Ben is selected and renamed in tile 1; the gallery reflows and he moves to tile 2: the
     highlight, his row, his timeline and his name go with him."""
     from fer_desktop.gui.qt_timeline import ROWS
-    from fer_desktop.analysis.pipeline import FrameResult
+    from fer_desktop.analysis.result import FrameResult
     from fer_desktop.session.runner import AnalysisUpdate
 
     win = make_window()

@@ -19,7 +19,7 @@ from fer_desktop.session.record import SessionRecord
 from fer_desktop.session.privacy import PrivacyMode
 from fer_desktop.session.settings import AppSettings
 from fer_desktop.labels import EMOTIONS
-from fer_desktop.analysis.pipeline import FrameResult
+from fer_desktop.analysis.result import FrameResult
 from fer_desktop.session.report import ReportData, render_html
 from fer_desktop.session.summary import NO_FACE, class_mood, sample_weights, summarize, \
     summarize_rows

@@ -9,13 +9,14 @@ import pytest
 
 from fer_desktop.analysis.cvutil import cv2
 from fer_desktop.analysis.emotions import EmotionModel, ModelError, softmax
-from fer_desktop.analysis.faces import FaceDetector, crop_faces
+from fer_desktop.analysis.faces import crop_faces
+from fer_desktop.analysis.haar import HaarDetector
 from fer_desktop.labels import EMOTIONS
 from fer_desktop.analysis.students import ProbabilitySmoother
 
 
 def _real_face_crops(faces) -> np.ndarray:
-    det = FaceDetector()
+    det = HaarDetector()
     crops = []
     for img in faces:
         gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)

@@ -9,7 +9,7 @@ import pytest
 from fer_desktop.analysis.cvutil import cv2
 from fer_desktop.session.export import CSV_COLUMNS, result_rows
 from fer_desktop.analysis.gallery import find_tiles
-from fer_desktop.analysis.pipeline import FrameResult
+from fer_desktop.analysis.result import FrameResult
 from fer_desktop.capture.sources import Frame
 from fer_desktop.analysis.tiles import TileState
 from testing import real_dev

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from fer_desktop.analysis.cvutil import cv2
-from fer_desktop.analysis.faces import FaceDetector, crop_faces
+from fer_desktop.analysis.faces import crop_faces
+from fer_desktop.analysis.haar import HaarDetector
 from fer_desktop.analysis.gallery import _component_stats, find_tiles, sort_row_major
 from testing.synthetic import make_gallery
 
@@ -64,8 +65,8 @@ def test_blank_screen_is_one_tile_without_face():
     tiles = find_tiles(frame)
     assert len(tiles) == 1
     assert not tiles.grid
-    boxes, scores = FaceDetector().detect_in_region(frame[:, :, 0], tiles.boxes[0])
-    assert boxes.shape == (0, 4) and scores.shape == (0,)
+    found = HaarDetector().detect_in_region(frame[:, :, 0], tiles.boxes[0])
+    assert found.boxes.shape == (0, 4) and found.scores.shape == (0,)
 
 
 def test_find_tiles_rejects_non_bgr():
@@ -84,7 +85,7 @@ def test_row_major_order():
 def test_a_face_in_every_occupied_tile_and_none_in_empty_ones(faces, n, size, empty):
     img, truth = make_gallery(faces, n, size, empty=empty, seed=n + 100)
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-    det = FaceDetector()
+    det = HaarDetector()
     boxes = np.array([det.best_in_tile(gray, t) for t in truth.tiles])
     has = boxes[:, 2] > 0
     assert has.tolist() == truth.occupied.tolist()
@@ -106,7 +107,7 @@ def test_the_most_confident_detection_wins_over_a_larger_face_like_object(faces)
     img, truth = make_gallery(faces, 25, (1920, 1080), empty=(7, 18), seed=11)
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     tx, ty, tw, th = truth.tiles[3]
-    fx, fy, fw, fh = FaceDetector().best_in_tile(gray, truth.tiles[3])
+    fx, fy, fw, fh = HaarDetector().best_in_tile(gray, truth.tiles[3])
     assert fx + fw / 2 < tx + 0.6 * tw  # on her face, not on the shuttle at the tile's right
 
 

@@ -15,7 +15,7 @@ from fer_desktop.session.mood_history import MoodHistory
 from fer_desktop.session.palette import EMOTION_COLOURS, NO_FACE_COLOUR, text_colour_on
 from fer_desktop.session.updates import RateMonitor, make_preview, session_file_name
 from fer_desktop.labels import EMOTIONS
-from fer_desktop.analysis.pipeline import FrameResult
+from fer_desktop.analysis.result import FrameResult
 from fer_desktop.capture.sources import Frame, FrameSource, SourceError, SourceKind
 
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from fer_desktop.analysis.emotions import EmotionModel
-from fer_desktop.analysis.faces import FaceDetector
+from fer_desktop.analysis.haar import HaarDetector
 from fer_desktop.analysis.names import NameReader
-from fer_desktop.analysis.pipeline import FrameResult
+from fer_desktop.analysis.result import FrameResult
 from fer_desktop.capture.sources import FrameSource, SourceError, SourceKind, blank
 from fer_desktop.capture.spec import SourceSpec, SpecKind
 from fer_desktop.labels import EMOTIONS
@@ -194,7 +194,7 @@ class _Spec:
 
 @pytest.fixture(scope="module")
 def kit(model_path) -> AnalysisKit:
-    return AnalysisKit(EmotionModel(model_path), FaceDetector(), NameReader())
+    return AnalysisKit(EmotionModel(model_path), HaarDetector(), NameReader())
 
 
 def _params(tmp_path, source):

@@ -150,9 +150,10 @@ def test_cli_process_prints_no_traceback(tmp_path):
 
 
 def test_evaluate_prints_json_metrics(model_path, faces, tmp_path, capsys):
-    from fer_desktop.analysis.faces import FaceDetector, crop_faces
+    from fer_desktop.analysis.faces import crop_faces
+    from fer_desktop.analysis.haar import HaarDetector
 
-    det = FaceDetector()
+    det = HaarDetector()
     crops = []
     for img in faces:
         gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)

@@ -1,510 +1,191 @@
-"""Find every face: in each gallery tile, and anywhere in a frame (a room camera, the parts of a
-screen no tile covers), with OpenCV's Haar cascade (Viola & Jones, CVPR 2001); and cut the crops
-the emotion model takes.
+"""Faces: the one type that carries faces from a detector through the tracker to the result, the
+detectors' common interface, and the 48x48 crops the expression model takes.
 
-The cascade is ``haarcascade_frontalface_alt2.xml`` shipped in ``cv2.data`` (Lienhart, Kuranov &
-Pisarevsky, DAGM 2003: extended Haar features, stages of small decision trees). Against the
-``..._default.xml`` cascade, on 1,200 FER-2013 validation faces placed in tiles of 135-540 pixels
-(``benchmarks/haar_bench.py``) it finds the face in 14 points more of the smallest tiles (53 %
-against 39 %) and -2 to +6 points elsewhere, and reports a face on 0.2-0.5 % of face-free tiles
-instead of 1.2-3.2 %.
+Two detectors implement :class:`FaceDetector`:
 
-Two searches:
+* :class:`fer_desktop.analysis.yunet.YuNetDetector` (the default): OpenCV's DNN face detector
+  YuNet (Wu, Peng, Yu, "YuNet: A Tiny Millisecond-level Face Detector", Machine Intelligence
+  Research 2023), run once on the whole frame; it gives five landmarks per face;
+* :class:`fer_desktop.analysis.haar.HaarDetector`: OpenCV's Haar cascade (Viola & Jones, CVPR
+  2001), the design's detector and the fallback; no landmarks.
 
-* **in a tile** (:meth:`FaceDetector.detect_in_tile`): the tile is rescaled to 128-160 pixels
-  high, its contrast evened out locally (CLAHE, Zuiderveld 1994: on the tiles of the real
-  meeting screenshots of ``../shared/real_dev`` it finds 165 of 190 faces where a global
-  histogram equalisation found 151), and searched for every face down to a tenth of its height;
-  a tile where the upright search finds nothing is searched again rotated by +-20 degrees (a
-  tilted head);
-* **in a region of the frame** (:meth:`FaceDetector.plan` and :meth:`FaceDetector.run`): the
-  region at frame resolution (at most ``max_side`` pixels), faces from ``min_face_px`` up,
-  split into :class:`SearchJob` pieces by face size and by band, so that the pieces run on two
-  threads and a live analysis can spread one full search over several frames; faces of 40
-  pixels and more are also searched rotated by +-20 degrees on a half-size copy. On the room
-  photos of ``../shared/real_dev`` the rotated passes find 78 of the 88 faces 24 pixels wide or
-  larger, against 74 upright only.
+:func:`load_detector` makes either by name. :func:`face_crops` cuts each face as FER-2013 framed
+its faces: rotated so the eyes are level and scaled to FER-2013's eye and mouth positions where
+landmarks are known (:func:`align_faces`), else the square box (:func:`crop_faces`). Training
+and the app share these functions.
 """
 
 from __future__ import annotations
 
-import math
-import threading
-from collections.abc import Iterable
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from fer_desktop.analysis.cvutil import cv2, thread_pool
+from fer_desktop.analysis.boxes import as_boxes
+from fer_desktop.analysis.cvutil import cv2
 from fer_desktop.labels import FACE_SIZE
 
 NO_FACE = np.array([-1, -1, -1, -1], np.int32)
-#: The cascade file the app ships (in OpenCV's ``cv2.data.haarcascades``).
-CASCADE = "haarcascade_frontalface_alt2.xml"
-#: The cascade's window, pixels.
-WINDOW = 20
+
+#: The detectors :func:`load_detector` knows, the default first.
+DETECTORS: tuple[str, ...] = ("yunet", "haar")
 
 
 class FaceDetectorError(RuntimeError):
-    """The Haar cascade file is missing or unreadable."""
+    """A face detector's model file is missing, damaged or unreadable; ``str()`` is user-facing
+    and names the file."""
 
 
 @dataclass(frozen=True)
-class SearchJob:
-    """One piece of a face search over a frame region.
+class Faces:
+    """Some faces of one frame, as parallel arrays (after supervision's ``Detections``).
 
     Attributes
     ----------
-    region : tuple of int
-        ``(x, y, w, h)`` frame pixels searched.
-    scale : float
-        Pixels of the searched copy per frame pixel.
-    angle : float
-        Degrees the copy is rotated by (counter-clockwise); 0 upright.
-    min_size, max_size : int
-        Smallest and largest cascade window searched, pixels of the copy.
-    cost : float
-        Estimated relative cost (cascade windows evaluated, in thousands).
-    """
-
-    region: tuple[int, int, int, int]
-    scale: float
-    angle: float
-    min_size: int
-    max_size: int
-    cost: float
-
-
-def _levels(scale_factor: float, lo: int, hi: int) -> list[int]:
-    """The window sides (pixels) that ``detectMultiScale`` evaluates between ``lo`` and ``hi``
-    (``round(20 * scale_factor**k)``, as OpenCV rounds them)."""
-    out, k = [], 0
-    while True:
-        w = int(round(WINDOW * scale_factor ** k))
-        if w > hi:
-            return out
-        if w >= lo and (not out or w != out[-1]):
-            out.append(w)
-        k += 1
-
-
-def _windows(w: int, h: int, side: int) -> float:
-    """Cascade windows (thousands) evaluated at one level of a ``w`` x ``h`` copy: the image is
-    scaled by ``side / 20`` and stepped by 2 pixels (1 above a scale of 2)."""
-    f = side / WINDOW
-    step = 1 if f > 2 else 2
-    return max(0.0, (w / f - WINDOW) / step) * max(0.0, (h / f - WINDOW) / step) / 1000.0
-
-
-def group(rects: np.ndarray, weights: np.ndarray, min_neighbors: int
-          ) -> tuple[np.ndarray, np.ndarray]:
-    """Group raw cascade hits as ``detectMultiScale`` does (``cv2.groupRectangles``, eps 0.2),
-    each group scored by its best hit's last-stage weight.
-
-    Parameters
-    ----------
-    rects : np.ndarray
-        ``(k, 4)`` int xywh raw hits.
-    weights : np.ndarray
-        ``(k,)`` float last-stage weights of the hits.
-    min_neighbors : int
-        A group needs more than this many hits.
-
-    Returns
-    -------
-    boxes, scores : np.ndarray
-        ``(g, 4) int32`` grouped boxes and ``(g,) float32`` scores.
-    """
-    rects = np.asarray(rects, np.int32).reshape(-1, 4)
-    if len(rects) == 0:
-        return np.zeros((0, 4), np.int32), np.zeros(0, np.float32)
-    grouped, _ = cv2.groupRectangles(rects.tolist(), min_neighbors, 0.2)
-    grouped = np.asarray(grouped, np.int32).reshape(-1, 4)
-    scores = np.empty(len(grouped), np.float32)
-    w = np.ravel(weights)
-    for i, g in enumerate(grouped):
-        d = 0.1 * (np.minimum(rects[:, 2], g[2]) + np.minimum(rects[:, 3], g[3]))
-        near = ((np.abs(rects[:, 0] - g[0]) <= d) & (np.abs(rects[:, 1] - g[1]) <= d)
-                & (np.abs(rects[:, 0] + rects[:, 2] - g[0] - g[2]) <= d)
-                & (np.abs(rects[:, 1] + rects[:, 3] - g[1] - g[3]) <= d))
-        scores[i] = w[near].max() if near.any() else w.min()
-    return grouped, scores
-
-
-def suppress(boxes: np.ndarray, scores: np.ndarray, overlap: float = 0.3) -> np.ndarray:
-    """Indices of the boxes to keep, best score first: a box is dropped when it overlaps a kept
-    one by IoU > ``overlap`` or has its centre inside it (the same face found twice, by two
-    searches or at two angles).
-
-    Parameters
-    ----------
     boxes : np.ndarray
-        ``(k, 4)`` xywh boxes.
+        ``(n, 4) int32`` face boxes, ``x, y, w, h`` in frame pixels.
     scores : np.ndarray
-        ``(k,)`` scores, higher is better.
-    """
-    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
-    keep: list[int] = []
-    for i in np.argsort(-np.asarray(scores), kind="stable"):
-        b = boxes[i]
-        cx, cy = b[0] + b[2] / 2, b[1] + b[3] / 2
-        dup = False
-        for j in keep:
-            k = boxes[j]
-            ix = max(0.0, min(b[0] + b[2], k[0] + k[2]) - max(b[0], k[0]))
-            iy = max(0.0, min(b[1] + b[3], k[1] + k[3]) - max(b[1], k[1]))
-            inter = ix * iy
-            if (inter > overlap * (b[2] * b[3] + k[2] * k[3] - inter)
-                    or (k[0] <= cx < k[0] + k[2] and k[1] <= cy < k[1] + k[3])):
-                dup = True
-                break
-        if not dup:
-            keep.append(int(i))
-    return np.array(keep, np.int64)
+        ``(n,) float32`` the detector's confidence (YuNet: 0..1; Haar: its last-stage weight).
+    landmarks : np.ndarray
+        ``(n, 5, 2) float32`` frame pixels of the right eye, left eye, nose tip, right and left
+        mouth corners (the person's right and left: the right eye is on the image's left), NaN
+        where the detector gives none (Haar).
+    tile : np.ndarray
+        ``(n,) int32`` index of the gallery tile holding the face, -1 for none.
+    student : np.ndarray
+        ``(n,) int32`` student id given by the tracker, -1 before.
 
-
-class FaceDetector:
-    """Every face of a tile or of a frame region, with OpenCV's Haar cascade.
-
-    Parameters
-    ----------
-    cascade_path : str, optional
-        Haar cascade XML; default OpenCV's ``haarcascade_frontalface_alt2.xml``.
-    max_tile_h, min_tile_h : int
-        Tiles are searched on a copy between these heights (pixels): taller ones downscaled
-        (which bounds the cost per tile), shorter ones (49-tile galleries on small screens)
-        upscaled so that their faces are well above the cascade's 20-pixel window.
-    min_face_frac : float
-        Smallest face searched for in a tile, as a fraction of the tile's height.
-    scale_factor, min_neighbors : float, int
-        ``cv2.CascadeClassifier.detectMultiScale`` parameters.
-    fine_face_frac, fine_scale_factor : float
-        A tile where nothing is found is searched again for faces down to this fraction of its
-        height (a person well in the background), with this finer scale step, then rotated.
-    rotations : tuple of float
-        Angles (degrees) searched when the upright searches find nothing in a tile, and for
-        faces of 40 pixels and more in a frame region.
-    min_face_px : int
-        Smallest face searched for in a frame region (frame pixels).
-    max_side : int
-        A frame region is searched at most this many pixels wide and high (a 4K room camera is
-        searched at half size).
-    clahe_clip : float
-        Clip limit of the local contrast equalisation of tile copies.
+    Indexing with a boolean mask, an integer array or a slice gives the chosen faces as a new
+    :class:`Faces`; the arrays are read-only.
 
     Raises
     ------
-    FaceDetectorError
-        If the cascade cannot be loaded.
-
-    Notes
-    -----
-    Safe to call from several threads at once: each thread gets its own
-    ``cv2.CascadeClassifier`` (one instance keeps scratch buffers between calls) and CLAHE.
+    ValueError
+        If the arrays' shapes disagree.
     """
 
-    def __init__(self, cascade_path: str | None = None, max_tile_h: int = 160,
-                 min_tile_h: int = 128, min_face_frac: float = 0.2, scale_factor: float = 1.15,
-                 min_neighbors: int = 3, fine_face_frac: float = 0.1,
-                 fine_scale_factor: float = 1.1, rotations: tuple[float, ...] = (20.0, -20.0),
-                 min_face_px: int = 24, max_side: int = 1920, clahe_clip: float = 2.0):
-        self.path = cascade_path or str(Path(cv2.data.haarcascades) / CASCADE)
-        self._local = threading.local()
-        self._local.cascade = self._load()
-        self.max_tile_h = max_tile_h
-        self.min_tile_h = min_tile_h
-        self.min_face_frac = min_face_frac
-        self.scale_factor = scale_factor
-        self.fine_face_frac = fine_face_frac
-        self.fine_scale_factor = fine_scale_factor
-        self.min_neighbors = min_neighbors
-        self.rotations = tuple(float(a) for a in rotations)
-        self.min_face_px = int(min_face_px)
-        self.max_side = int(max_side)
-        self.clahe_clip = float(clahe_clip)
+    boxes: np.ndarray
+    scores: np.ndarray = None  # type: ignore[assignment]
+    landmarks: np.ndarray = None  # type: ignore[assignment]
+    tile: np.ndarray = None  # type: ignore[assignment]
+    student: np.ndarray = None  # type: ignore[assignment]
+    _fields: tuple = field(default=("boxes", "scores", "landmarks", "tile", "student"),
+                           init=False, repr=False)
 
-    def _load(self):
-        cascade = cv2.CascadeClassifier(self.path)
-        if cascade.empty():
-            raise FaceDetectorError(f"Cannot load the face detector from {self.path}.")
-        return cascade
+    def __post_init__(self) -> None:
+        boxes = as_boxes(np.round(np.asarray(self.boxes, np.float64))
+                         if np.asarray(self.boxes).dtype.kind == "f" else self.boxes)
+        n = len(boxes)
 
-    @property
-    def cascade(self):
-        """This thread's ``cv2.CascadeClassifier``."""
-        cascade = getattr(self._local, "cascade", None)
-        if cascade is None:
-            cascade = self._local.cascade = self._load()
-        return cascade
+        def column(v, dtype, shape, fill):
+            if v is None:
+                return np.full((n, *shape), fill, dtype)
+            a = np.asarray(v, dtype)
+            if a.size == 0 and n == 0:
+                return np.zeros((0, *shape), dtype)
+            if a.shape != (n, *shape):
+                raise ValueError(f"Faces: expected shape {(n, *shape)}, got {a.shape}")
+            return a
 
-    @property
-    def _clahe(self):
-        clahe = getattr(self._local, "clahe", None)
-        if clahe is None:
-            clahe = self._local.clahe = cv2.createCLAHE(self.clahe_clip, (8, 8))
-        return clahe
+        values = {"boxes": boxes,
+                  "scores": column(self.scores, np.float32, (), 1.0),
+                  "landmarks": column(self.landmarks, np.float32, (5, 2), np.nan),
+                  "tile": column(self.tile, np.int32, (), -1),
+                  "student": column(self.student, np.int32, (), -1)}
+        for name, v in values.items():
+            v = np.array(v, copy=True) if v.flags.writeable else v
+            v.flags.writeable = False
+            object.__setattr__(self, name, v)
 
-    # -- one tile ---------------------------------------------------------------------------
+    @classmethod
+    def empty(cls) -> "Faces":
+        """No face."""
+        return cls(np.zeros((0, 4), np.int32))
 
-    def search_copy(self, gray: np.ndarray, tile: np.ndarray) -> tuple[np.ndarray, float]:
-        """The grey copy of one tile that the cascade searches.
-
-        Parameters
-        ----------
-        gray : np.ndarray
-            ``(H, W) uint8`` grey frame.
-        tile : np.ndarray
-            ``(4,)`` int tile box, ``x, y, w, h`` in frame pixels.
-
-        Returns
-        -------
-        copy : np.ndarray
-            ``(h, w) uint8``: the tile's pixels inside the frame, rescaled to between
-            ``min_tile_h`` and ``max_tile_h`` pixels high, contrast equalised locally (CLAHE);
-            ``(0, 0)`` when the tile lies outside the frame.
-        scale : float
-            Copy pixels per frame pixel.
-        """
-        x, y, w, h = (int(v) for v in tile)
-        crop = gray[max(0, y):max(0, y + h), max(0, x):max(0, x + w)]
-        if crop.size == 0:
-            return np.zeros((0, 0), np.uint8), 1.0
-        th = crop.shape[0]
-        s = min(1.0, self.max_tile_h / th) if th > self.min_tile_h else self.min_tile_h / th
-        if s != 1.0:
-            crop = cv2.resize(crop, None, fx=s, fy=s,
-                              interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
-        return self._clahe.apply(crop), s
-
-    def _search(self, img: np.ndarray, min_size: int, max_size: int, angle: float = 0.0,
-                scale_factor: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Faces in ``img`` (optionally rotated by ``angle`` first), boxes in ``img`` pixels
-        (axis-aligned, centred where the rotated face was), grouped, with scores."""
-        rot = None
-        if angle:
-            h, w = img.shape[:2]
-            rot = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-            c, s = abs(rot[0, 0]), abs(rot[0, 1])
-            nw, nh = int(math.ceil(h * s + w * c)), int(math.ceil(h * c + w * s))
-            rot[0, 2] += nw / 2 - w / 2
-            rot[1, 2] += nh / 2 - h / 2
-            img = cv2.warpAffine(img, rot, (nw, nh), flags=cv2.INTER_LINEAR,
-                                 borderMode=cv2.BORDER_REPLICATE)
-        if min(img.shape[:2]) < max(min_size, WINDOW):
-            return np.zeros((0, 4), np.int32), np.zeros(0, np.float32)
-        raw, _, weights = self.cascade.detectMultiScale3(
-            img, scaleFactor=scale_factor or self.scale_factor, minNeighbors=0,
-            minSize=(min_size, min_size), maxSize=(max_size, max_size), outputRejectLevels=True)
-        boxes, scores = group(np.asarray(raw).reshape(-1, 4), np.asarray(weights),
-                              self.min_neighbors)
-        if rot is not None and len(boxes):
-            back = cv2.invertAffineTransform(rot)
-            centre = boxes[:, :2] + boxes[:, 2:] / 2.0
-            c = np.hstack([centre, np.ones((len(boxes), 1))]) @ back.T
-            boxes = np.column_stack([c - boxes[:, 2:] / 2.0, boxes[:, 2:]]).round().astype(np.int32)
-        return boxes, scores
-
-    def detect_in_tile(self, gray: np.ndarray, tile: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every face in one tile, the most confident first.
-
-        Faces of at least ``min_face_frac`` of the tile's height; when there is none, faces
-        down to ``fine_face_frac`` at the finer scale step, upright, then rotated by each of
-        ``rotations`` until one is found. On the tiles of the real meeting screenshots of
-        ``../shared/real_dev`` this finds 169 of 190 faces at 20 ms a tile; the fine upright
-        and rotated search on every tile finds 166 at 29 ms, the first search alone 159 at
-        7 ms.
-
-        Parameters
-        ----------
-        gray : np.ndarray
-            ``(H, W) uint8`` grey frame.
-        tile : np.ndarray
-            ``(4,)`` int tile box, ``x, y, w, h`` in frame pixels.
-
-        Returns
-        -------
-        boxes : np.ndarray
-            ``(k, 4) int32`` face boxes ``x, y, w, h`` in frame pixels, ``k >= 0``.
-        scores : np.ndarray
-            ``(k,) float32`` the cascade's last-stage score of each (higher: surer).
-        """
-        crop, s = self.search_copy(gray, tile)
-        if crop.size == 0:
-            return np.zeros((0, 4), np.int32), np.zeros(0, np.float32)
-        top = min(crop.shape[:2])
-        boxes, scores = self._search(crop, max(WINDOW, int(self.min_face_frac * crop.shape[0])),
-                                     top)
-        fine = max(WINDOW, int(self.fine_face_frac * crop.shape[0]))
-        for angle in (0.0,) + self.rotations if len(boxes) == 0 else ():
-            boxes, scores = self._search(crop, fine, top, angle, self.fine_scale_factor)
-            if len(boxes):
-                break
-        keep = suppress(boxes, scores)
-        return to_frame(boxes[keep], tile, s), scores[keep]
-
-    def best_in_tile(self, gray: np.ndarray, tile: np.ndarray) -> np.ndarray:
-        """The most confident face of a tile: ``(4,) int32`` xywh frame pixels, or
-        ``[-1, -1, -1, -1]`` (the cascade's best score, not the largest face: a face-like
-        poster beside the student can be larger than their face)."""
-        boxes, _ = self.detect_in_tile(gray, tile)
-        return boxes[0].copy() if len(boxes) else NO_FACE.copy()
-
-    # -- a frame region ---------------------------------------------------------------------
-
-    def plan(self, region, min_face_px: int | None = None, max_face_px: int | None = None,
-             piece: float = 250.0) -> list[SearchJob]:
-        """The pieces of a full face search of ``region``.
-
-        Parameters
-        ----------
-        region : array-like
-            ``(4,)`` xywh frame pixels.
-        min_face_px, max_face_px : int, optional
-            Face sizes searched, frame pixels (default :attr:`min_face_px` and the region's
-            shorter side).
-        piece : float
-            Largest estimated cost of a piece (thousands of cascade windows, about 30 ms on one
-            core of the development machine): the face sizes are cut into ranges, and a range
-            into horizontal bands overlapping by its largest face, until each piece is within
-            it (at most 4 ranges of 4 bands), so that two threads share a search and a live
-            analysis can spread one over several frames.
-
-        Returns
-        -------
-        list of SearchJob
-            Upright pieces first (frame resolution, at most ``max_side``), then the rotated ones
-            (half that, faces of 40 pixels and more), each group from the smallest faces up.
-        """
-        x, y, w, h = (int(v) for v in region)
-        if w <= 0 or h <= 0:
-            return []
-        lo = int(min_face_px or self.min_face_px)
-        hi = int(max_face_px or min(w, h))
-        s = min(1.0, self.max_side / max(w, h))
-        passes = [(s, 0.0, lo)]
-        if min(w, h) * s * 0.5 >= 2 * WINDOW and hi >= 40:
-            passes += [(0.5 * s, a, max(lo, 40)) for a in self.rotations]
-        jobs: list[SearchJob] = []
-        for scale, angle, low in passes:
-            cw, ch = w * scale, h * scale
-            grow = 1.0 if angle == 0 else abs(math.cos(math.radians(angle))) + abs(
-                math.sin(math.radians(angle)))  # the rotated copy is larger
-            levels = _levels(self.scale_factor, max(WINDOW, int(low * scale)),
-                             int(min(cw, ch, hi * scale)))
-            costs = [_windows(cw * grow, ch * grow, v) for v in levels]
-            total = sum(costs)
-            if not levels:
-                continue
-            n = int(min(4, max(1, round(total / piece))))
-            chunks: list[list[int]] = [[]]
-            acc = 0.0
-            for v, c in zip(levels, costs):
-                if chunks[-1] and acc + c / 2 > total / n * len(chunks):
-                    chunks.append([])
-                chunks[-1].append(v)
-                acc += c
-            for chunk in chunks:
-                cost = sum(_windows(cw * grow, ch * grow, v) for v in chunk)
-                top = chunk[-1]
-                bands = int(min(4, max(1, round(cost / piece))))
-                if angle or ch < 4 * top:
-                    bands = 1  # a rotated copy is not cut; nor a band no taller than its faces
-                step = ch / bands
-                for k in range(bands):
-                    y0 = max(0.0, k * step - (top if k else 0))
-                    y1 = min(ch, (k + 1) * step + (top if k < bands - 1 else 0))
-                    fy0, fy1 = int(y0 / scale), min(h, int(math.ceil(y1 / scale)))
-                    jobs.append(SearchJob((x, y + fy0, w, fy1 - fy0), scale, angle, chunk[0],
-                                          top, cost * (y1 - y0) / ch))
-        return jobs
-
-    def run(self, gray: np.ndarray, job: SearchJob) -> tuple[np.ndarray, np.ndarray]:
-        """Run one :class:`SearchJob` on a grey frame.
-
-        Parameters
-        ----------
-        gray : np.ndarray
-            ``(H, W) uint8`` grey frame.
-        job : SearchJob
-
-        Returns
-        -------
-        boxes, scores : np.ndarray
-            ``(k, 4) int32`` xywh frame-pixel face boxes and ``(k,) float32`` scores.
-        """
-        x, y, w, h = job.region
-        crop = gray[max(0, y):max(0, y + h), max(0, x):max(0, x + w)]
-        if crop.size == 0:
-            return np.zeros((0, 4), np.int32), np.zeros(0, np.float32)
-        if job.scale != 1.0:
-            crop = cv2.resize(crop, None, fx=job.scale, fy=job.scale,
-                              interpolation=cv2.INTER_AREA if job.scale < 1 else cv2.INTER_LINEAR)
-        boxes, scores = self._search(crop, job.min_size, job.max_size, job.angle)
-        return to_frame(boxes, (max(0, x), max(0, y), w, h), job.scale), scores
-
-    def run_all(self, gray: np.ndarray, jobs: Iterable[SearchJob], workers: int = 2
-                ) -> tuple[np.ndarray, np.ndarray]:
-        """Run several jobs (on ``workers`` threads) and merge their faces
-        (:func:`suppress`): ``(k, 4) int32`` boxes and ``(k,) float32`` scores, best first."""
-        jobs = list(jobs)
-        if workers > 1 and len(jobs) > 1:
-            order = sorted(range(len(jobs)), key=lambda i: -jobs[i].cost)
-            found = dict(zip(order, thread_pool(workers).map(
-                lambda i: self.run(gray, jobs[i]), order)))
-            parts = [found[i] for i in range(len(jobs))]
-        else:
-            parts = [self.run(gray, j) for j in jobs]
+    @classmethod
+    def concat(cls, parts) -> "Faces":
+        """The faces of several :class:`Faces`, in order."""
+        parts = [p for p in parts if len(p)]
         if not parts:
-            return np.zeros((0, 4), np.int32), np.zeros(0, np.float32)
-        boxes = np.concatenate([p[0] for p in parts]).reshape(-1, 4)
-        scores = np.concatenate([p[1] for p in parts])
-        # the upright searches' faces win over the rotated ones of the same face
-        upright = np.concatenate([np.full(len(p[0]), j.angle == 0) for p, j in zip(parts, jobs)])
-        keep = suppress(boxes, scores + np.where(upright, 1e3, 0.0))
-        return boxes[keep], scores[keep]
+            return cls.empty()
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in
+                     ("boxes", "scores", "landmarks", "tile", "student")))
 
-    def detect_in_region(self, gray: np.ndarray, region, min_face_px: int | None = None,
-                         workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
-        """Every face in a frame region (the whole :meth:`plan`, on ``workers`` threads).
+    def __len__(self) -> int:
+        return len(self.boxes)
 
-        Returns ``(k, 4) int32`` xywh frame-pixel boxes and ``(k,) float32`` scores."""
-        return self.run_all(gray, self.plan(region, min_face_px), workers)
+    def __getitem__(self, index) -> "Faces":
+        if isinstance(index, (int, np.integer)):
+            index = [int(index)]
+        return Faces(self.boxes[index], self.scores[index], self.landmarks[index],
+                     self.tile[index], self.student[index])
 
-    def detect_near(self, gray: np.ndarray, box, grow: float = 0.6
-                    ) -> tuple[np.ndarray, np.ndarray]:
-        """The face near a known face box (a face followed from the last frame): the box grown
-        by ``grow`` of its side each way, searched for faces of 0.7-1.45 times its size.
+    def with_(self, **changes) -> "Faces":
+        """A copy with some arrays replaced (``tile=``, ``student=``, ...)."""
+        values = {f: getattr(self, f) for f in ("boxes", "scores", "landmarks", "tile", "student")}
+        values.update(changes)
+        return Faces(**values)
 
-        Returns ``(k, 4) int32`` xywh frame-pixel boxes and ``(k,) float32`` scores."""
-        x, y, w, h = (float(v) for v in box)
-        m = grow * max(w, h)
-        H, W = gray.shape[:2]
-        x0, y0 = int(max(0, x - m)), int(max(0, y - m))
-        x1, y1 = int(min(W, x + w + m)), int(min(H, y + h + m))
-        side = max(w, h)
-        s = min(1.0, 4 * WINDOW / side)  # the face at about 80 pixels: cheap and still sharp
-        lo = max(WINDOW, int(0.7 * side * s))
-        job = SearchJob((x0, y0, x1 - x0, y1 - y0), s, 0.0, lo, max(lo, int(1.45 * side * s)),
-                        0.0)
-        return self.run(gray, job)
+    @property
+    def has_landmarks(self) -> np.ndarray:
+        """``(n,) bool``: the faces whose landmarks are known."""
+        return ~np.isnan(self.landmarks).any(axis=(1, 2))
+
+    def best_first(self) -> "Faces":
+        """The same faces, the most confident first (stable)."""
+        return self[np.argsort(-self.scores, kind="stable")]
 
 
-def to_frame(boxes: np.ndarray, tile, scale: float) -> np.ndarray:
-    """Face boxes found in a tile's or region's search copy (``scale`` copy pixels per frame
-    pixel) as ``int32`` xywh frame pixels (``(4,)`` or ``(k, 4)``, as given)."""
-    out = np.asarray(boxes, np.float64) / scale
-    out[..., 0] += max(0, int(tile[0]))
-    out[..., 1] += max(0, int(tile[1]))
-    return np.round(out).astype(np.int32)
+@runtime_checkable
+class FaceDetector(Protocol):
+    """What the analysis needs of a face detector.
+
+    Attributes
+    ----------
+    name : str
+        ``"yunet"`` or ``"haar"`` (:data:`DETECTORS`).
+    min_face_px : int
+        Smallest face that matters, frame pixels (24 on screen).
+    """
+
+    name: str
+    min_face_px: int
+
+    def detect(self, image: np.ndarray, region=None, min_face_px: int | None = None) -> Faces:
+        """Every face in ``image`` (``(H, W, 3) uint8`` BGR or ``(H, W) uint8`` grey; the
+        detector converts), or in ``region`` (``(4,)`` xywh frame pixels) of it, from
+        ``min_face_px`` pixels up; boxes in frame pixels, the most confident first."""
+        ...
+
+
+def load_detector(name: str = "yunet", **options) -> FaceDetector:
+    """The face detector called ``name`` (one of :data:`DETECTORS`).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+    FaceDetectorError
+        If its model file is missing, damaged or unreadable (the message names the file).
+    """
+    if name == "yunet":
+        from fer_desktop.analysis.yunet import YuNetDetector
+
+        return YuNetDetector(**options)
+    if name == "haar":
+        from fer_desktop.analysis.haar import HaarDetector
+
+        return HaarDetector(**options)
+    raise ValueError(f"unknown face detector {name!r}; choose one of {', '.join(DETECTORS)}")
 
 
 def crop_faces(gray: np.ndarray, boxes: np.ndarray, margin: float = 0.0) -> np.ndarray:
-    """Cut model inputs from a grey frame.
+    """Cut model inputs from a grey frame by their boxes.
 
     Each face box is made square about its centre, grown by ``margin`` (fraction of its side),
     padded by edge replication where it leaves the frame, and resized to 48x48 with area
-    averaging — the framing of FER-2013's registered crops.
+    averaging.
 
     Parameters
     ----------
@@ -518,9 +199,10 @@ def crop_faces(gray: np.ndarray, boxes: np.ndarray, margin: float = 0.0) -> np.n
     np.ndarray
         ``(n, 48, 48) uint8``.
     """
+    boxes = as_boxes(boxes)
     out = np.empty((len(boxes), FACE_SIZE, FACE_SIZE), np.uint8)
     H, W = gray.shape[:2]
-    for i, (x, y, w, h) in enumerate(np.asarray(boxes)):
+    for i, (x, y, w, h) in enumerate(boxes):
         side = max(w, h) * (1.0 + margin)
         cx, cy = x + w / 2.0, y + h / 2.0
         x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
@@ -533,4 +215,105 @@ def crop_faces(gray: np.ndarray, boxes: np.ndarray, margin: float = 0.0) -> np.n
         if any(pad):
             crop = cv2.copyMakeBorder(crop, *pad, cv2.BORDER_REPLICATE)
         out[i] = cv2.resize(crop, (FACE_SIZE, FACE_SIZE), interpolation=cv2.INTER_AREA)
+    return out
+
+
+#: Where FER-2013 puts the five landmarks in its 48x48 faces (right eye, left eye, nose tip,
+#: right and left mouth corners; x, y pixels): the median over 2,914 of the first 3,000 training
+#: images found by YuNet on 4x enlarged copies (``benchmarks/crop_framing.py --template``).
+#: Eyes 17.8 px apart and 17.4 px above the mouth.
+FER_TEMPLATE = np.array([[15.00, 18.97], [32.77, 18.73], [23.89, 28.11], [16.48, 36.06],
+                         [31.61, 35.83]], np.float32)
+
+#: The framing the app uses (chosen on real faces by ``benchmarks/crop_framing.py``): the face
+#: scaled by ``zoom`` about the template's centre (1: FER-2013's own framing).
+ALIGN_ZOOM = 1.0
+
+
+def similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """The ``(2, 3) float64`` similarity transform (rotation, uniform scale, translation) that
+    maps the points ``src`` onto ``dst`` (both ``(k, 2)``, k >= 2) in the least-squares sense
+    (Umeyama, "Least-squares estimation of transformation parameters between two point
+    patterns", IEEE TPAMI 1991)."""
+    src = np.asarray(src, np.float64)
+    dst = np.asarray(dst, np.float64)
+    ms, md = src.mean(0), dst.mean(0)
+    s, d = src - ms, dst - md
+    # complex form: d ~ z * s with z = a + ib (rotation and scale)
+    sc = s[:, 0] + 1j * s[:, 1]
+    dc = d[:, 0] + 1j * d[:, 1]
+    den = float((np.abs(sc) ** 2).sum())
+    z = (np.conj(sc) * dc).sum() / den if den > 0 else 1.0 + 0j
+    a, b = float(np.real(z)), float(np.imag(z))
+    m = np.array([[a, -b, 0.0], [b, a, 0.0]])
+    m[:, 2] = md - m[:, :2] @ ms
+    return m
+
+
+def align_faces(gray: np.ndarray, landmarks: np.ndarray, zoom: float = ALIGN_ZOOM) -> np.ndarray:
+    """Eye-aligned model inputs: each face warped by the similarity transform that puts its five
+    landmarks on FER-2013's (:data:`FER_TEMPLATE`), so the eyes are level and the face is
+    framed as FER-2013 frames its faces; ``zoom`` > 1 shows the face larger (less around it).
+
+    Parameters
+    ----------
+    gray : np.ndarray
+        ``(H, W) uint8`` grey frame.
+    landmarks : np.ndarray
+        ``(n, 5, 2)`` landmark pixels (:attr:`Faces.landmarks`, no NaN).
+
+    Returns
+    -------
+    np.ndarray
+        ``(n, 48, 48) uint8``; pixels beyond the frame repeat its edge.
+    """
+    landmarks = np.asarray(landmarks, np.float64).reshape(-1, 5, 2)
+    centre = FER_TEMPLATE.mean(0)
+    template = (FER_TEMPLATE - centre) * zoom + centre
+    out = np.empty((len(landmarks), FACE_SIZE, FACE_SIZE), np.uint8)
+    H, W = gray.shape[:2]
+    corners = np.array([[0, 0, 1], [FACE_SIZE, 0, 1], [0, FACE_SIZE, 1], [FACE_SIZE, FACE_SIZE, 1]],
+                       np.float64)
+    for i, pts in enumerate(landmarks):
+        m = similarity(pts, template)
+        scale = float(np.hypot(m[0, 0], m[1, 0]))  # crop pixels per frame pixel
+        # the part of the frame the crop shows, cut (edges repeated) and, for a face larger than
+        # the crop, area-averaged down to about the crop's scale before the warp (no aliasing)
+        src = corners @ cv2.invertAffineTransform(m).T
+        x0, y0 = np.floor(src.min(0)).astype(int) - 1
+        x1, y1 = np.ceil(src.max(0)).astype(int) + 1
+        part = gray[max(0, y0):min(H, y1), max(0, x0):min(W, x1)]
+        if part.size == 0:
+            out[i] = 0
+            continue
+        pad = (max(0, -y0), max(0, y1 - H), max(0, -x0), max(0, x1 - W))
+        if any(pad):
+            part = cv2.copyMakeBorder(part, *pad, cv2.BORDER_REPLICATE)
+        f = 1.0
+        if scale < 0.75:
+            f = scale
+            part = cv2.resize(part, (max(1, round(part.shape[1] * f)),
+                                     max(1, round(part.shape[0] * f))),
+                              interpolation=cv2.INTER_AREA)
+            f = part.shape[1] / float(x1 - x0)
+        # frame point p = q / f + (x0, y0) for a point q of the part
+        a = m[:, :2] / f
+        b = m[:, :2] @ np.array([x0, y0], np.float64) + m[:, 2]
+        out[i] = cv2.warpAffine(part, np.column_stack([a, b]), (FACE_SIZE, FACE_SIZE),
+                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out
+
+
+def face_crops(gray: np.ndarray, faces: Faces, align: bool = True,
+               zoom: float = ALIGN_ZOOM) -> np.ndarray:
+    """The model inputs of ``faces``: :func:`align_faces` for the faces with landmarks (when
+    ``align``), :func:`crop_faces` by box for the others. ``(n, 48, 48) uint8``."""
+    out = np.empty((len(faces), FACE_SIZE, FACE_SIZE), np.uint8)
+    if not len(faces):
+        return out
+    lm = faces.has_landmarks if align else np.zeros(len(faces), bool)
+    if lm.any():
+        out[lm] = align_faces(gray, faces.landmarks[lm], zoom)
+    if (~lm).any():
+        out[~lm] = crop_faces(gray, faces.boxes[~lm])
     return out

@@ -26,7 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fer_desktop.analysis.boxes import centres
 from fer_desktop.analysis.cvutil import thumbnail
+from fer_desktop.analysis.faces import Faces
 
 THUMB = (8, 8)
 
@@ -113,8 +115,7 @@ class FaceTracker:
         tb = np.array([tr.box for tr in tracks])
         age = np.array([t - tr.seen for tr in tracks])
         size = tb[:, 2:].mean(axis=1)
-        dc = ((boxes[None, :, :2] + boxes[None, :, 2:] / 2)
-              - (tb[:, None, :2] + tb[:, None, 2:] / 2))
+        dc = centres(boxes)[None] - centres(tb)[:, None]
         shift = np.hypot(dc[..., 0], dc[..., 1]) / size[:, None]
         ratio = boxes[None, :, 2:].mean(axis=2) / size[:, None]
         look = np.abs(np.array([tr.thumb for tr in tracks])[:, None]
@@ -134,23 +135,23 @@ class FaceTracker:
             out[j] = index[id(tracks[i])]
         return out
 
-    def match(self, boxes: np.ndarray, thumbs: np.ndarray, t: float) -> np.ndarray:
+    def match(self, faces: Faces | np.ndarray, thumbs: np.ndarray, t: float) -> np.ndarray:
         """The student id each face would continue, among the faces followed here (not those
         last given their id by a tile, whose tiles know them); -1 for none. Nothing is
         changed. Parameters are as in :meth:`update`. Returns ``(k,) int64``."""
-        boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+        boxes = _boxes_of(faces)
         k = self._associate(boxes, thumbs, t)
         return np.array([self.tracks[i].student if i >= 0 and not self.tracks[i].fixed else -1
                          for i in k], np.int64)
 
-    def update(self, boxes: np.ndarray, thumbs: np.ndarray, t: float,
-               fixed=None) -> tuple[np.ndarray, list[Track]]:
+    def update(self, faces: Faces | np.ndarray, thumbs: np.ndarray, t: float,
+               fixed=None) -> tuple[Faces, list[Track]]:
         """Follow one frame's faces.
 
         Parameters
         ----------
-        boxes : np.ndarray
-            ``(k, 4)`` xywh face boxes, frame pixels.
+        faces : Faces or np.ndarray
+            The frame's faces (or their ``(k, 4)`` xywh boxes), frame pixels.
         thumbs : np.ndarray
             ``(k, 8, 8, 3) float32`` their :func:`face_thumbnails`.
         t : float
@@ -162,8 +163,8 @@ class FaceTracker:
 
         Returns
         -------
-        ids : np.ndarray
-            ``(k,) int64`` student id of each face.
+        faces : Faces
+            The same faces with ``student`` set.
         lost : list of Track
             The tracks missed in this frame that still keep their id, by student id, but for
             those last seen as a tile's participant (a participant who leaves a gallery is
@@ -174,7 +175,8 @@ class FaceTracker:
         ValueError
             If ``boxes``, ``thumbs`` and ``fixed`` differ in length.
         """
-        boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+        given = faces if isinstance(faces, Faces) else Faces(np.asarray(faces).reshape(-1, 4))
+        boxes = _boxes_of(given)
         fixed = [None] * len(boxes) if fixed is None else list(fixed)
         if len(thumbs) != len(boxes) or len(fixed) != len(boxes):
             raise ValueError("boxes, thumbs and fixed must have the same length")
@@ -214,4 +216,10 @@ class FaceTracker:
             self.tracks.append(Track(sid, boxes[j].copy(), np.asarray(thumbs[j], np.float32), t))
         lost = sorted((tr for tr in self.tracks if tr.seen < t and not tr.fixed),
                       key=lambda tr: tr.student)
-        return ids, lost
+        return given.with_(student=ids.astype(np.int32)), lost
+
+
+def _boxes_of(faces: Faces | np.ndarray) -> np.ndarray:
+    """``(k, 4) float64`` boxes of a :class:`Faces` or of an array of boxes."""
+    boxes = faces.boxes if isinstance(faces, Faces) else faces
+    return np.asarray(boxes, np.float64).reshape(-1, 4)

@@ -12,12 +12,12 @@ import html
 from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QDoubleSpinBox, \
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, \
     QFileDialog, QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, \
     QVBoxLayout, QWidget
 
 from fer_desktop.session.alerts import AlertRules
-from fer_desktop.session.settings import AppSettings
+from fer_desktop.session.settings import DETECTOR_LABELS, AppSettings
 
 #: The responsible-use notice, shown once (and from Help at any time).
 NOTICE_HTML = """
@@ -61,7 +61,8 @@ class QtPrivacyNotice(QDialog):
 
 
 class QtSettingsDialog(QDialog):
-    """Edit the analysis rate, smoothing, uncertainty threshold, alerts and export folder.
+    """Edit the analysis rate, smoothing, uncertainty threshold, face detector, alerts and export
+    folder.
 
     Parameters
     ----------
@@ -86,6 +87,13 @@ class QtSettingsDialog(QDialog):
         self.uncertain.setSuffix(" %")
         self.uncertain.setValue(round(100 * settings.uncertain_below))
         self.uncertain.setToolTip("Results less probable than this are shown as uncertain")
+        self.detector = QComboBox(self)
+        for name, label in DETECTOR_LABELS.items():
+            self.detector.addItem(label, name)
+        self.detector.setCurrentIndex(max(0, self.detector.findData(settings.detector)))
+        self.detector.setToolTip("YuNet (OpenCV's neural-network face detector) finds more faces: "
+                                 "turned, tilted, small or partly covered. The Haar cascade is "
+                                 "the classic detector, kept as an alternative.")
         self.negative_on = QCheckBox("when more than", self)
         self.negative_on.setChecked(a.negative_enabled)
         self.negative_share = QSpinBox(self)
@@ -117,6 +125,7 @@ class QtSettingsDialog(QDialog):
         form.addRow("Analyses:", self.rate)
         form.addRow("Smoothing:", self.smoothing)
         form.addRow("Uncertain below:", self.uncertain)
+        form.addRow("Face detector:", self.detector)
         form.addRow("Alert:", negative)
         form.addRow("Alert:", missing)
         form.addRow("Save sessions in:", folder)
@@ -133,6 +142,7 @@ class QtSettingsDialog(QDialog):
         return dataclasses.replace(
             self._base, rate=self.rate.value(), smoothing_s=self.smoothing.value(),
             uncertain_below=self.uncertain.value() / 100.0,
+            detector=str(self.detector.currentData()),
             export_dir=self.export_dir.text().strip(),
             alerts=AlertRules(negative_enabled=self.negative_on.isChecked(),
                               negative_share=self.negative_share.value() / 100.0,

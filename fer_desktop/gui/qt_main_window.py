@@ -1,10 +1,9 @@
 """The main window: the teacher's cockpit. It lays out the preview, the student list, the class
-chart and a student's timeline, and binds them to a Qt-free
-:class:`~fer_desktop.session.live.LiveSession`, which holds the session's state (running or
-paused, the source, the privacy mode, names, who each student is, alerts). The window forwards
-the teacher's commands to the session, runs the analysis the session asks for on a
-:class:`~fer_desktop.gui.qt_worker.QtAnalysisWorker`, and draws what the session returns.
-"""
+chart and a student's timeline, and binds them to a Qt-free :class:`~fer_desktop.session.live.
+LiveSession`, which holds the session's state (running or paused, the source, the privacy mode,
+names, who each student is, alerts). The window forwards the teacher's commands to the session,
+runs the analysis the session asks for on a :class:`~fer_desktop.gui.qt_worker.QtAnalysisWorker`
+and draws what the session returns."""
 
 from __future__ import annotations
 
@@ -284,9 +283,12 @@ class QtMainWindow(QtWindowMenus, QtWindowViews, QMainWindow):
 
     def apply_settings(self, settings: AppSettings) -> None:
         """Use and store ``settings`` (a privacy switch that must wait is refused, with why)."""
+        detector = self.settings.detector
         why = self.session.apply_settings(settings)
         if why:
             self.statusBar().showMessage(why, 10_000)
+        if self.settings.detector != detector and self.state is SessionState.RUNNING:
+            self.choose_source(str(self.session.source))  # the next run loads the detector
         self._store.save(self.settings)
         if self._worker is not None:
             self._worker.set_rate(self.settings.rate)

@@ -13,7 +13,7 @@ from fer_desktop.session.mood_history import MoodHistory
 from fer_desktop.session.palette import EMOTION_COLOURS
 from fer_desktop.session.settings import CHART_WINDOWS_MIN
 from fer_desktop.labels import EMOTIONS
-from fer_desktop.analysis.pipeline import FrameResult
+from fer_desktop.analysis.result import FrameResult
 from fer_desktop.session.summary import class_mood
 
 #: Bands from the bottom of the chart to the top: positive, neutral, then negative expressions.

@@ -2,7 +2,7 @@
 :class:`fer_desktop.session.runner.AnalysisRun`.
 
 Everything the run touches (the source, the CSV) is created and used inside :meth:`run`; the
-model, cascade and name recogniser (an :class:`~fer_desktop.session.runner.AnalysisKit`) are
+model, face detector and name recogniser (an :class:`~fer_desktop.session.runner.AnalysisKit`) are
 loaded by the first run of the window and handed back (:attr:`QtAnalysisWorker.kit_ready`), so
 that the next runs (resume, source switch) start at once. Results reach the window through a
 typed signal; stopping is cooperative and never calls ``terminate()``.
@@ -105,9 +105,14 @@ class QtAnalysisWorker(QThread):
 
     def run(self) -> None:
         try:
-            if self.kit is None:
-                self.kit = AnalysisKit.load(self.model_path)
+            if self.kit is None or self.kit.wanted != self.params.detector:
+                if self.kit is not None:  # another detector chosen: keep the model and OCR
+                    self.kit = self.kit.with_detector(self.params.detector)
+                else:
+                    self.kit = AnalysisKit.load(self.model_path, self.params.detector)
                 self.kit_ready.emit(self.kit)
+                if self.kit.notice:
+                    self.status.emit(self.kit.notice)
             run = AnalysisRun(self.params, self.kit, self.updated.emit, self.status.emit)
             self._run = run
             self._apply(run)

@@ -18,7 +18,7 @@ import numpy as np
 
 from fer_desktop.session.palette import CAMERA_OFF_COLOUR, CAMERA_OFF_TEXT, NO_FACE_TEXT, \
     UNCERTAIN_COLOUR, emotion_colour, text_colour_on
-from fer_desktop.analysis.pipeline import FrameResult
+from fer_desktop.analysis.result import FrameResult
 from fer_desktop.analysis.tiles import TileState
 
 __all__ = ["Badge", "BadgeKind", "TileState", "badges_for", "confidence_text"]

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from fer_desktop.analysis.pipeline import FrameResult
+from fer_desktop.analysis.result import FrameResult
 from fer_desktop.analysis.roster import Roster
 from fer_desktop.capture.spec import SourceSpec
 from fer_desktop.session.alerts import Alert, AlertEngine
@@ -57,6 +57,8 @@ class RunParams:
         The session's students: ids go on across pauses and source switches.
     exclude : callable or None
         Returns the screen rectangles never to analyse (the app's own window).
+    detector : str
+        The face detector's name (:data:`fer_desktop.analysis.faces.DETECTORS`).
     """
 
     run_id: int
@@ -68,6 +70,7 @@ class RunParams:
     csv_names: bool
     roster: Roster
     exclude: object = None
+    detector: str = "yunet"
 
 
 @dataclass(frozen=True)
@@ -371,7 +374,8 @@ class LiveSession:
             run_id=self.run_id, source=self.source, rate=self.settings.rate,
             smoothing_s=self.settings.smoothing_s,
             csv_path=self.csv_path if per_student else None, csv_append=self._csv_written,
-            csv_names=self.privacy.names, roster=self.roster, exclude=self.exclude)
+            csv_names=self.privacy.names, roster=self.roster, exclude=self.exclude,
+            detector=self.settings.detector)
 
     def _relabel(self) -> None:
         """Rename the badges of the last frame shown (a rename, a privacy switch)."""

@@ -16,7 +16,7 @@ import numpy as np
 
 from fer_desktop.session.alerts import Alert
 from fer_desktop.labels import EMOTIONS, NUM_CLASSES
-from fer_desktop.analysis.pipeline import FrameResult
+from fer_desktop.analysis.result import FrameResult
 from fer_desktop.analysis.tiles import TileState
 from fer_desktop.session.summary import CAMERA_OFF, NO_FACE, StudentSummary, summarize
 

@@ -2,7 +2,7 @@
 the session CSV, hand each result on; until stopped or the source ends. The window's worker
 thread runs it (:class:`fer_desktop.gui.qt_worker.QtAnalysisWorker`); tests run it directly.
 
-What takes long to load (the expression model, the Haar cascade, the name recogniser) is an
+What takes long to load (the expression model, the face detector, the name recogniser) is an
 :class:`AnalysisKit`, made once and kept across the runs of a session: a pause, a resume or a
 source switch starts the next run at once.
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fer_desktop.analysis.emotions import EmotionModel
-from fer_desktop.analysis.faces import FaceDetector
+from fer_desktop.analysis.faces import FaceDetector, FaceDetectorError, load_detector
 from fer_desktop.analysis.names import NameReader
 from fer_desktop.analysis.pipeline import Analyzer, FrameResult
 from fer_desktop.capture.readers import open_reader
@@ -41,21 +41,57 @@ class AnalysisKit:
     names : NameReader
         Loads the recogniser in the background on first use; every label of a frame is read
         at once (a new page of a gallery gets its names in one frame).
+    wanted : str
+        The detector asked for (``detector.name`` differs when it fell back to Haar).
+    notice : str
+        What the teacher should know of the loading ("" when all went as asked): the DNN
+        detector could not be loaded and the Haar cascade runs instead.
     """
 
     model: EmotionModel
     detector: FaceDetector
     names: NameReader
+    wanted: str = "yunet"
+    notice: str = ""
 
     @classmethod
-    def load(cls, model_path: str | Path | None = None) -> "AnalysisKit":
-        """Load the model and the cascade.
+    def load(cls, model_path: str | Path | None = None, detector: str = "yunet"
+             ) -> "AnalysisKit":
+        """Load the model and the face detector ``detector`` (a name of
+        :data:`fer_desktop.analysis.faces.DETECTORS`). When YuNet's weights are missing or
+        damaged the Haar cascade is loaded instead and :attr:`notice` says so.
 
         Raises
         ------
         fer_desktop.analysis.emotions.ModelError, fer_desktop.analysis.faces.FaceDetectorError
+            If the model, or the Haar cascade itself, cannot be loaded.
         """
-        return cls(EmotionModel(model_path), FaceDetector(), NameReader(background=True))
+        model = EmotionModel(model_path)
+        found, notice = _load_detector(detector)
+        return cls(model, found, NameReader(background=True), detector, notice)
+
+    def with_detector(self, detector: str) -> "AnalysisKit":
+        """The same kit with the face detector ``detector`` (the teacher chose another in the
+        settings); falls back to Haar as :meth:`load` does.
+
+        Raises
+        ------
+        fer_desktop.analysis.faces.FaceDetectorError
+            If not even the Haar cascade can be loaded.
+        """
+        found, notice = _load_detector(detector)
+        return AnalysisKit(self.model, found, self.names, detector, notice)
+
+
+def _load_detector(name: str) -> tuple[FaceDetector, str]:
+    """The detector ``name``, or the Haar cascade with a notice when YuNet cannot be loaded."""
+    try:
+        return load_detector(name), ""
+    except FaceDetectorError as exc:
+        if name == "haar":
+            raise
+        log.warning("%s", exc)
+        return load_detector("haar"), f"{exc} Faces are found with the Haar cascade meanwhile."
 
 
 @dataclass(frozen=True)

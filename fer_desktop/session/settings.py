@@ -12,8 +12,13 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from fer_desktop.analysis.faces import DETECTORS
 from fer_desktop.session.alerts import AlertRules
 from fer_desktop.session.privacy import PrivacyMode
+
+#: What the settings call each face detector (:data:`fer_desktop.analysis.faces.DETECTORS`).
+DETECTOR_LABELS: dict[str, str] = {"yunet": "YuNet (neural network, default)",
+                                   "haar": "Haar cascade (classic)"}
 
 #: Windows of the class-mood chart, minutes.
 CHART_WINDOWS_MIN: tuple[int, ...] = (1, 5, 15)
@@ -39,6 +44,9 @@ class AppSettings:
         Folder under which each session's folder is saved ("" = the default under the user's
         documents).
     privacy : PrivacyMode
+    detector : str
+        The face detector, one of :data:`fer_desktop.analysis.faces.DETECTORS`: ``"yunet"``
+        (OpenCV's DNN detector, the default) or ``"haar"`` (the Haar cascade).
     """
 
     rate: float = 2.0
@@ -48,6 +56,7 @@ class AppSettings:
     alerts: AlertRules = AlertRules()
     export_dir: str = ""
     privacy: PrivacyMode = PrivacyMode.NAMED
+    detector: str = DETECTORS[0]
 
     def __post_init__(self) -> None:
         if not 0.5 <= self.rate <= 10.0:
@@ -58,6 +67,9 @@ class AppSettings:
             raise ValueError(f"uncertain_below must be in 0..1, got {self.uncertain_below}")
         if self.chart_window_min not in CHART_WINDOWS_MIN:
             raise ValueError(f"chart window must be one of {CHART_WINDOWS_MIN} min")
+        if self.detector not in DETECTORS:
+            raise ValueError(f"detector must be one of {', '.join(DETECTORS)}, not "
+                             f"{self.detector!r}")
 
     def to_mapping(self) -> dict[str, object]:
         """Flat ``{key: value}`` of plain values (``alerts/...`` keys for the alert rules)."""
