@@ -19,6 +19,7 @@ from pathlib import Path
 from fer_desktop import __version__
 from fer_desktop.runtime import configure
 from fer_desktop.capture.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+from fer_desktop.session.files import printable
 
 log = logging.getLogger("fer_desktop")
 
@@ -94,15 +95,20 @@ def run_analyze(args) -> int:
     from fer_desktop.analysis.emotions import EmotionModel, ModelError
     from fer_desktop.analysis.pipeline import Analyzer
     from fer_desktop.capture.sources import SourceError, VideoSource, open_path
-    from fer_desktop.session.export import CsvSink, ExportError
+    from fer_desktop.session.export import CsvSink, ExportError, check_csv_output
 
     files, problems = _expand_inputs(args.inputs)
     out = Path(args.out)
     if any(_same_file(out, f) for f in files):
-        return _fail(f"--out {out} is one of the inputs: choose another file (the input would "
-                     "be overwritten)")
+        return _fail(f"--out {printable(out)} is one of the inputs: choose another file (the "
+                     "input would be overwritten)")
     if out.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
-        return _fail(f"--out {out} names an image or a video: the output is a CSV file")
+        return _fail(f"--out {printable(out)} names an image or a video: the output is a CSV "
+                     "file")
+    try:
+        check_csv_output(out, force=args.force)
+    except ExportError as exc:
+        return _fail(f"--out: {exc}")
     for p in problems:
         print(f"skipped {p}", file=sys.stderr)
     if not files:
@@ -134,7 +140,7 @@ def run_analyze(args) -> int:
         return math.ceil(s.frame_count / s.step) if isinstance(s, VideoSource) else 1
 
     try:
-        sink = CsvSink(out)
+        sink = CsvSink(out, force=args.force)
     except ExportError as exc:
         for src in sources:
             src.close()
@@ -171,7 +177,7 @@ def run_analyze(args) -> int:
             finally:
                 src.close()
     print(f"analysed {frames} frames from {len(sources)} files: {faces} faces, "
-          f"{sink.rows} rows -> {out}")
+          f"{sink.rows} rows -> {printable(out)}")
     return 1 if problems else 0
 
 
@@ -287,7 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("analyze", help="analyse images, folders of images, or videos headless")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image, video or folder")
-    p.add_argument("--out", required=True, metavar="CSV", help="session CSV to write")
+    p.add_argument("--out", required=True, metavar="CSV",
+                   help="session CSV to write (an existing file must be a session CSV, which is "
+                        "replaced; see --force)")
+    p.add_argument("--force", action="store_true",
+                   help="replace --out even when it exists and is not a session CSV")
     p.add_argument("--rate", type=_non_negative, default=2.0,
                    help="analyses per second of video (0: every frame; default %(default)s)")
     p.add_argument("--smoothing", type=_non_negative, default=1.5,

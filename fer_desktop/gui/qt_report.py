@@ -18,6 +18,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPolygonF
 
 from fer_desktop.session.export import ExportError, copy_csv, write_class_csv, write_summary_csv
+from fer_desktop.session.files import PRIVATE_DIR, make_private, open_private, printable, \
+    private_dirs
 from fer_desktop.session.palette import CAMERA_OFF_COLOUR, EMOTION_COLOURS, NO_FACE_COLOUR, \
     text_colour_on
 from fer_desktop.gui.qt_mood_chart import STACK_ORDER
@@ -91,21 +93,25 @@ def save_session(parent: Path, record: SessionRecord, privacy: PrivacyMode,
     Returns
     -------
     SavedSession
+        The folder and every file in it are private to the user (0700, 0600).
 
     Raises
     ------
     ExportError
-        If the folder or a file cannot be written.
+        If the folder or a file cannot be written (``parent`` is read-only, full or not a
+        folder).
     ValueError
         If ``record`` is empty.
     """
     if not len(record):
         raise ValueError("the session has no analysed frame")
+    private_dirs(parent)
     folder = unique_folder(Path(parent), stamp or session_stamp(record.started))
     try:
-        folder.mkdir(parents=True)
+        folder.mkdir(mode=PRIVATE_DIR)
+        folder.chmod(PRIVATE_DIR)
     except OSError as exc:
-        raise ExportError(f"Cannot create {folder}: {exc.strerror or exc}.") from None
+        raise ExportError(f"Cannot create {printable(folder)}: {exc.strerror or exc}.") from None
     renames = dict(names) if privacy is PrivacyMode.NAMED else {}
     names = {**record.read_names, **renames} if privacy is PrivacyMode.NAMED else {}
     files: list[tuple[str, str]] = []
@@ -141,16 +147,18 @@ def save_session(parent: Path, record: SessionRecord, privacy: PrivacyMode,
         chart_image="class_mood.png", table_image=table_name, files=files)
     report = folder / "report.html"
     try:
-        report.write_text(render_html(data), encoding="utf-8")
+        with open_private(report) as f:
+            f.write(render_html(data))
     except OSError as exc:
-        raise ExportError(f"Cannot write {report}: {exc.strerror or exc}.") from None
+        raise ExportError(f"Cannot write {printable(report)}: {exc.strerror or exc}.") from None
     written.append(report)
     return SavedSession(folder, report, tuple(written))
 
 
 def _save_image(image: QImage, path: Path) -> Path:
     if not image.save(str(path), "PNG"):
-        raise ExportError(f"Cannot write {path}.")
+        raise ExportError(f"Cannot write {printable(path)}.")
+    make_private(path)
     return path
 
 
