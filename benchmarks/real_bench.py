@@ -3,7 +3,8 @@ hand-made ground truth (``../shared/real_dev/``, see its README; never committed
 
     uv run --group dev python benchmarks/real_bench.py --fer-python /tmp/ferbench/bin/python
 
-Per image and in total: tiles found (a true tile overlapped with IoU >= 0.5, and >= 0.9), faces
+Per image and in total, for each face detector (``--detectors``, YuNet and Haar by default):
+tiles found (a true tile overlapped with IoU >= 0.5, and >= 0.9), faces
 found (IoU >= 0.4 with a true face box), faces reported on camera-off and profile-photo tiles,
 extra detections (matching no true face, outside tiles whose camera shows someone turned away
 or covered), expression accuracy on the faces found whose truth has an obvious expression, and
@@ -38,9 +39,10 @@ OUT = Path(__file__).resolve().parent / "results" / "real.json"
 FER_TIMING = Path(__file__).resolve().parent / "fer_timing.py"
 
 
-def run_ours(images: list[real_dev.TruthImage], repeats: int) -> dict:
-    """Cold analyses of every image: scores, ms per frame and the analysis' split."""
-    analyzer = Analyzer(reuse=False)
+def run_ours(images: list[real_dev.TruthImage], repeats: int, detector: str = "yunet") -> dict:
+    """Cold analyses of every image with ``detector``: scores, ms per frame and the analysis'
+    split."""
+    analyzer = Analyzer(reuse=False, detector=detector)
     out = {}
     for k, truth in enumerate(images):
         img = read_image(truth.path)
@@ -87,11 +89,15 @@ def _sum(scores: dict, names: list[str]) -> dict:
                            for n in names])
 
 
-def report(images, ours: dict, fer: dict | None) -> str:
-    """Markdown tables: per image, then the totals."""
+def report(images, runs: dict, fer: dict | None) -> str:
+    """Markdown tables: per image (the first detector of ``runs``, ``{detector: scores}``, and
+    the faces each other one found), then the totals of each detector and of fer."""
+    ours = next(iter(runs.values()))
+    others = list(runs)[1:]
     lines = ["| image | tiles (IoU 0.5 / 0.9) | faces | on camera-off | extra | expression "
-             "| ms | fer faces | fer on camera-off | fer extra | fer expression | fer ms |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| ms | " + "".join(f"{d} faces | " for d in others)
+             + "fer faces | fer on camera-off | fer extra | fer expression | fer ms |",
+             "|---|---|---|---|---|---|---|" + "---|" * len(others) + "---|---|---|---|---|"]
     for t in images:
         o = ours[t.path.name]
         f = fer[t.path.name] if fer else None
@@ -102,10 +108,14 @@ def report(images, ours: dict, fer: dict | None) -> str:
                   if t.kind == "room" else f"{f['faces_found']}/{f['faces']}")
         fer_cols = ((f["on_camera_off"], f["extra"], f"{f['expr_right']}/{f['expr']}",
                      f"{f['ms']:.0f}") if f else ("-",) * 4)
+        other_faces = "".join(
+            f"{runs[d][t.path.name]['faces_big_found' if t.kind == 'room' else 'faces_found']} | "
+            for d in others)
         lines.append(
             f"| {t.name} | {o['tiles_50']}/{o['tiles_90']} of {o['tiles']} | {faces} "
             f"| {o['on_camera_off']} | {o['extra']} | {o['expr_right']}/{o['expr']} "
-            f"| {o['ms']:.0f} | {ffaces} | " + " | ".join(str(c) for c in fer_cols) + " |")
+            f"| {o['ms']:.0f} | {other_faces}{ffaces} | "
+            + " | ".join(str(c) for c in fer_cols) + " |")
     lines += ["", "| set | who | tiles IoU >= 0.5 | IoU >= 0.9 | faces found | on camera-off "
               "| extra | expression right | median ms | median ratio fer / ours |",
               "|---|---|---|---|---|---|---|---|---|---|"]
@@ -113,7 +123,7 @@ def report(images, ours: dict, fer: dict | None) -> str:
         names = [t.path.name for t in images if t.kind == kind]
         if not names:
             continue
-        for who, scores in (("fer-desktop", ours), ("fer", fer)):
+        for who, scores in [*((f"fer-desktop ({d})", r) for d, r in runs.items()), ("fer", fer)]:
             if scores is None:
                 continue
             s = _sum(scores, names)
@@ -122,12 +132,12 @@ def report(images, ours: dict, fer: dict | None) -> str:
                      f"{s['faces_small_found']}/{s['faces_small']})" if kind == "room"
                      else f"{s['faces_found']}/{s['faces']} = {_pct(s['faces_found'], s['faces'])}")
             ms = statistics.median(scores[n]["ms"] for n in names)
-            ratio = (statistics.median(fer[n]["ms"] / ours[n]["ms"] for n in names)
-                     if fer and who == "fer-desktop" else None)
+            mine = who != "fer"
+            ratio = (statistics.median(fer[n]["ms"] / scores[n]["ms"] for n in names)
+                     if fer and mine else None)
             tiles = (f"{s['tiles_50']}/{s['tiles']} = {_pct(s['tiles_50'], s['tiles'])}"
-                     if kind == "meeting" and who == "fer-desktop" else "-")
-            tiles90 = (_pct(s['tiles_90'], s['tiles'])
-                       if kind == "meeting" and who == "fer-desktop" else "-")
+                     if kind == "meeting" and mine else "-")
+            tiles90 = (_pct(s['tiles_90'], s['tiles']) if kind == "meeting" and mine else "-")
             ratio_text = f"{ratio:.2f}" if ratio else "-"
             lines.append(f"| {kind}s | {who} | {tiles} | {tiles90} | {faces} "
                          f"| {s['on_camera_off']} | {s['extra']} "
@@ -143,6 +153,8 @@ def main() -> int:
     ap.add_argument("--fer-python", help="a Python with fer installed (omit: fer-desktop only)")
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--only", nargs="*", help="image names containing these strings")
+    ap.add_argument("--detectors", nargs="+", default=["yunet", "haar"],
+                    help="face detectors to run, the first in the per-image table")
     args = ap.parse_args()
     if not real_dev.available(Path(args.data)):
         print(f"no real_dev set at {args.data}")
@@ -150,7 +162,7 @@ def main() -> int:
     images = real_dev.load(Path(args.data))
     if args.only:
         images = [t for t in images if any(o in t.name for o in args.only)]
-    ours = run_ours(images, args.repeats)
+    ours = {d: run_ours(images, args.repeats, d) for d in args.detectors}
     fer = run_fer(args.fer_python, images, args.repeats) if args.fer_python else None
     table = report(images, ours, fer)
     print(table)

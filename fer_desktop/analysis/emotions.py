@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +93,40 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
+@dataclass(frozen=True)
+class CropSpec:
+    """How a model's face crops are cut (:func:`fer_desktop.analysis.faces.face_crops`).
+
+    Attributes
+    ----------
+    aligned : bool
+        Eye-aligned to FER-2013's landmark positions where the detector gives landmarks (else
+        the box).
+    zoom : float
+        Scale of the aligned face (1: FER-2013's framing; larger shows the face larger).
+    margin : float
+        Growth of a square box crop, as a fraction of its side.
+    """
+
+    aligned: bool = False
+    zoom: float = 1.0
+    margin: float = 0.0
+
+    @classmethod
+    def from_metrics(cls, value) -> "CropSpec":
+        """From a metrics file's ``"crop"`` entry (``{"aligned": .., "zoom": .., "margin": ..}``);
+        the default for anything else."""
+        if not isinstance(value, dict):
+            return cls()
+        try:
+            spec = cls(bool(value.get("aligned", False)), float(value.get("zoom", 1.0)),
+                       float(value.get("margin", 0.0)))
+        except (TypeError, ValueError):
+            return cls()
+        ok = 0.5 <= spec.zoom <= 2.0 and -0.3 <= spec.margin <= 1.0
+        return spec if ok else cls()
+
+
 class EmotionModel:
     """LiteRT interpreter of the expression CNN, run on all faces of a frame as one batch.
 
@@ -113,6 +148,12 @@ class EmotionModel:
         batch) and their logits averaged with the first. 0: none, 1: every face (``flip_tta``).
         Most of flip TTA's gain is on the uncertain faces, at a fraction of its cost. Default
         the metrics file's ``"flip_share"``, else 1 or 0 from ``flip_tta``.
+
+    Attributes
+    ----------
+    crop : CropSpec
+        How faces must be cut for this model (the metrics file's ``"crop"``; by default the
+        face box made square, no margin).
 
     Raises
     ------
@@ -162,6 +203,7 @@ class EmotionModel:
                 except (TypeError, ValueError):
                     flip_share = 0.0
         self.flip_share = min(1.0, max(0.0, flip_share))
+        self.crop = CropSpec.from_metrics(meta.get("crop"))
         self._num_threads = num_threads
         self._aux = None  # second interpreter for the mirrored subset, sized once
 
@@ -233,5 +275,5 @@ class EmotionModel:
                               [np.zeros((0, NUM_CLASSES), np.float32)])
 
 
-__all__ = ["EMOTIONS", "EmotionModel", "ModelError", "softmax", "DEFAULT_MODEL", "verify_model",
+__all__ = ["EMOTIONS", "CropSpec", "EmotionModel", "ModelError", "softmax", "DEFAULT_MODEL", "verify_model",
            "write_model_checksum"]

@@ -10,9 +10,9 @@ Two detectors implement :class:`FaceDetector`:
   2001), the design's detector and the fallback; no landmarks.
 
 :func:`load_detector` makes either by name. :func:`face_crops` cuts each face as FER-2013 framed
-its faces: rotated so the eyes are level and scaled to FER-2013's eye and mouth positions where
-landmarks are known (:func:`align_faces`), else the square box (:func:`crop_faces`). Training
-and the app share these functions.
+its faces: rotated so the eyes are level and its box scaled and placed where FER-2013's faces
+have theirs, where landmarks are known (:func:`align_faces`), else the square box
+(:func:`crop_faces`). Training and the app share these functions.
 """
 
 from __future__ import annotations
@@ -219,64 +219,59 @@ def crop_faces(gray: np.ndarray, boxes: np.ndarray, margin: float = 0.0) -> np.n
 
 
 #: Where FER-2013 puts the five landmarks in its 48x48 faces (right eye, left eye, nose tip,
-#: right and left mouth corners; x, y pixels): the median over 2,914 of the first 3,000 training
-#: images found by YuNet on 4x enlarged copies (``benchmarks/crop_framing.py --template``).
-#: Eyes 17.8 px apart and 17.4 px above the mouth.
+#: right and left mouth corners; x, y pixels) and YuNet's face box around them (x, y, w, h): the
+#: medians over 2,914 of the first 3,000 training images found by YuNet on 4x enlarged copies
+#: (``benchmarks/crop_framing.py --template``). The eyes are level (0.8 degrees) and 17.8 px apart.
 FER_TEMPLATE = np.array([[15.00, 18.97], [32.77, 18.73], [23.89, 28.11], [16.48, 36.06],
                          [31.61, 35.83]], np.float32)
+FER_BOX = np.array([4.96, 1.85, 37.99, 47.06], np.float32)
 
-#: The framing the app uses (chosen on real faces by ``benchmarks/crop_framing.py``): the face
-#: scaled by ``zoom`` about the template's centre (1: FER-2013's own framing).
-ALIGN_ZOOM = 1.0
-
-
-def similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """The ``(2, 3) float64`` similarity transform (rotation, uniform scale, translation) that
-    maps the points ``src`` onto ``dst`` (both ``(k, 2)``, k >= 2) in the least-squares sense
-    (Umeyama, "Least-squares estimation of transformation parameters between two point
-    patterns", IEEE TPAMI 1991)."""
-    src = np.asarray(src, np.float64)
-    dst = np.asarray(dst, np.float64)
-    ms, md = src.mean(0), dst.mean(0)
-    s, d = src - ms, dst - md
-    # complex form: d ~ z * s with z = a + ib (rotation and scale)
-    sc = s[:, 0] + 1j * s[:, 1]
-    dc = d[:, 0] + 1j * d[:, 1]
-    den = float((np.abs(sc) ** 2).sum())
-    z = (np.conj(sc) * dc).sum() / den if den > 0 else 1.0 + 0j
-    a, b = float(np.real(z)), float(np.imag(z))
-    m = np.array([[a, -b, 0.0], [b, a, 0.0]])
-    m[:, 2] = md - m[:, :2] @ ms
-    return m
+#: The framing of aligned crops (chosen by ``benchmarks/crop_framing.py``: 0.85-0.9 framed FER-2013
+#: validation faces and real faces best for the model trained on unaligned faces): the face
+#: scaled by ``zoom`` about the middle of its eyes (1: as wide as YuNet's boxes on FER-2013).
+ALIGN_ZOOM = 0.9
+#: Largest tilt of the head that is levelled, degrees (beyond, the landmarks are not trusted).
+MAX_TILT = 45.0
 
 
-def align_faces(gray: np.ndarray, landmarks: np.ndarray, zoom: float = ALIGN_ZOOM) -> np.ndarray:
-    """Eye-aligned model inputs: each face warped by the similarity transform that puts its five
-    landmarks on FER-2013's (:data:`FER_TEMPLATE`), so the eyes are level and the face is
-    framed as FER-2013 frames its faces; ``zoom`` > 1 shows the face larger (less around it).
+def align_faces(gray: np.ndarray, boxes: np.ndarray, landmarks: np.ndarray,
+                zoom: float = ALIGN_ZOOM) -> np.ndarray:
+    """Eye-aligned model inputs: each face rotated about the middle of its eyes so that they are
+    level, scaled so that its box is as wide as FER-2013's boxes (:data:`FER_BOX`), and placed
+    with the middle of its eyes where FER-2013 has it (:data:`FER_TEMPLATE`); ``zoom`` > 1 shows
+    the face larger (less around it).
+
+    Neither the mouth nor the box's height is used: both move with the expression (an open mouth
+    lowers the chin and would shrink the face); the eyes and the width of the face do not.
 
     Parameters
     ----------
     gray : np.ndarray
         ``(H, W) uint8`` grey frame.
+    boxes : np.ndarray
+        ``(n, 4)`` xywh face boxes, frame pixels.
     landmarks : np.ndarray
-        ``(n, 5, 2)`` landmark pixels (:attr:`Faces.landmarks`, no NaN).
+        ``(n, 5, 2)`` landmark pixels (:attr:`Faces.landmarks`, no NaN); only the eyes are used.
 
     Returns
     -------
     np.ndarray
         ``(n, 48, 48) uint8``; pixels beyond the frame repeat its edge.
     """
+    boxes = as_boxes(boxes, dtype=np.float64)
     landmarks = np.asarray(landmarks, np.float64).reshape(-1, 5, 2)
-    centre = FER_TEMPLATE.mean(0)
-    template = (FER_TEMPLATE - centre) * zoom + centre
-    out = np.empty((len(landmarks), FACE_SIZE, FACE_SIZE), np.uint8)
+    out = np.empty((len(boxes), FACE_SIZE, FACE_SIZE), np.uint8)
     H, W = gray.shape[:2]
     corners = np.array([[0, 0, 1], [FACE_SIZE, 0, 1], [0, FACE_SIZE, 1], [FACE_SIZE, FACE_SIZE, 1]],
                        np.float64)
-    for i, pts in enumerate(landmarks):
-        m = similarity(pts, template)
-        scale = float(np.hypot(m[0, 0], m[1, 0]))  # crop pixels per frame pixel
+    target = FER_TEMPLATE[:2].mean(0).astype(np.float64)
+    for i, ((x, y, w, h), pts) in enumerate(zip(boxes, landmarks)):
+        (rx, ry), (lx, ly) = pts[0], pts[1]
+        angle = float(np.clip(np.degrees(np.arctan2(ly - ry, lx - rx)), -MAX_TILT, MAX_TILT))
+        scale = zoom * float(FER_BOX[2]) / max(1.0, w)  # crop pixels per frame pixel
+        centre = (pts[0] + pts[1]) / 2.0
+        m = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, scale)
+        m[:, 2] += target - centre
         # the part of the frame the crop shows, cut (edges repeated) and, for a face larger than
         # the crop, area-averaged down to about the crop's scale before the warp (no aliasing)
         src = corners @ cv2.invertAffineTransform(m).T
@@ -291,9 +286,8 @@ def align_faces(gray: np.ndarray, landmarks: np.ndarray, zoom: float = ALIGN_ZOO
             part = cv2.copyMakeBorder(part, *pad, cv2.BORDER_REPLICATE)
         f = 1.0
         if scale < 0.75:
-            f = scale
-            part = cv2.resize(part, (max(1, round(part.shape[1] * f)),
-                                     max(1, round(part.shape[0] * f))),
+            part = cv2.resize(part, (max(1, round(part.shape[1] * scale)),
+                                     max(1, round(part.shape[0] * scale))),
                               interpolation=cv2.INTER_AREA)
             f = part.shape[1] / float(x1 - x0)
         # frame point p = q / f + (x0, y0) for a point q of the part
@@ -305,15 +299,16 @@ def align_faces(gray: np.ndarray, landmarks: np.ndarray, zoom: float = ALIGN_ZOO
 
 
 def face_crops(gray: np.ndarray, faces: Faces, align: bool = True,
-               zoom: float = ALIGN_ZOOM) -> np.ndarray:
-    """The model inputs of ``faces``: :func:`align_faces` for the faces with landmarks (when
-    ``align``), :func:`crop_faces` by box for the others. ``(n, 48, 48) uint8``."""
+               zoom: float = ALIGN_ZOOM, margin: float = 0.0) -> np.ndarray:
+    """The model inputs of ``faces``: :func:`align_faces` at ``zoom`` for the faces with
+    landmarks (when ``align``), :func:`crop_faces` by box with ``margin`` for the others.
+    ``(n, 48, 48) uint8``."""
     out = np.empty((len(faces), FACE_SIZE, FACE_SIZE), np.uint8)
     if not len(faces):
         return out
     lm = faces.has_landmarks if align else np.zeros(len(faces), bool)
     if lm.any():
-        out[lm] = align_faces(gray, faces.landmarks[lm], zoom)
+        out[lm] = align_faces(gray, faces.boxes[lm], faces.landmarks[lm], zoom)
     if (~lm).any():
-        out[~lm] = crop_faces(gray, faces.boxes[~lm])
+        out[~lm] = crop_faces(gray, faces.boxes[~lm], margin)
     return out

@@ -81,8 +81,8 @@ class Analyzer:
     track_age_s : float
         Seconds a face followed outside the tiles keeps its student id while it is missed.
     align : bool
-        Crop faces eye-aligned where the detector gives landmarks
-        (:func:`fer_desktop.analysis.faces.face_crops`).
+        Crop faces as the model asks (:attr:`EmotionModel.crop`: eye-aligned where the detector
+        gives landmarks, or by box); False: always by box.
 
     Raises
     ------
@@ -172,7 +172,9 @@ class Analyzer:
         boxes = tiles.boxes if tiles.grid else np.zeros((0, 4), np.int32)
         found = self.search.find(image, gray, boxes, now)
         t2 = time.perf_counter()
-        probs = self.model.predict(face_crops(gray, found.faces, self.align))
+        crop = self.model.crop
+        probs = self.model.predict(face_crops(gray, found.faces, self.align and crop.aligned,
+                                              crop.zoom, crop.margin))
         t3 = time.perf_counter()
         timings = {"gallery": t1 - t0, "faces": t2 - t1, "emotions": t3 - t2, "total": t3 - t0,
                    "tiles_reused": int(tiles_reused), "faces_detected": found.searched,

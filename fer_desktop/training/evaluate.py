@@ -81,6 +81,10 @@ def evaluate(data: str | Path, split: str = "val", model: EmotionModel | None = 
     votes_path = ferplus.find_votes(data, votes)
     v = ferplus.load_votes(votes_path, split, len(x)) if votes_path else None
     model = model or EmotionModel()
+    if model.crop.aligned:  # the faces as the app cuts them for this model
+        from fer_desktop.training.align import aligned_split
+
+        x = aligned_split(x, model.crop.zoom)
     report = evaluate_arrays(model, x, y, v, batch=batch)
     report.update({"model": str(model.path), "split": split,
                    "votes": str(votes_path) if votes_path else None})

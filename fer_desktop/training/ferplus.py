@@ -25,6 +25,7 @@ NumPy only: no TensorFlow, so the evaluation and tests use it too.
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,15 +169,18 @@ def load_votes(path: str | Path, split: str, n: int | None = None) -> Votes:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"FER+ votes file not found: {path}")
+    key = f"votes_{split}"
     try:
         with np.load(path, allow_pickle=False) as z:
-            key = f"votes_{split}"
-            if key not in z.files or "columns" not in z.files:
-                raise ValueError(f"{path.name} has no FER+ votes for the {split} split (it needs "
-                                 f"arrays {key} and columns; it has {', '.join(z.files)})")
-            raw, cols = z[key], z["columns"]
-    except (OSError, EOFError) as exc:
-        raise ValueError(f"{path.name} is not a readable .npz file ({exc})") from None
+            files = list(z.files)
+            raw = z[key] if key in files else None
+            cols = z["columns"] if "columns" in files else None
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path.name} is not a readable .npz file of FER+ votes "
+                         f"({str(exc).split('.')[0]})") from None
+    if raw is None or cols is None:
+        raise ValueError(f"{path.name} has no FER+ votes for the {split} split (it needs "
+                         f"arrays {key} and columns; it has {', '.join(files)})")
     if n is not None and len(raw) != n:
         raise ValueError(f"{path.name} has votes for {len(raw)} {split} images, but the data has "
                          f"{n}: the rows must be the same images in the same order")

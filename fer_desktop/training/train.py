@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from fer_desktop.analysis.emotions import write_model_checksum
+from fer_desktop.analysis.faces import ALIGN_ZOOM
 from fer_desktop.training.evaluate import load_split
 from fer_desktop.labels import EMOTIONS, FACE_SIZE, NUM_CLASSES
 
@@ -66,6 +67,7 @@ class TrainConfig:
     labels: str = "original"  # training targets: "original", "majority", "votes" or "mix"
     votes: str | None = None  # FER+ votes .npz; default: inside data, else ferplus_votes.npz beside
     class_weighting: str = "sqrt"  # "sqrt" (inverse square root of class frequency) or "none"
+    align: bool = False  # train and validate on the app's eye-aligned crop of each face
     notes: list[str] = field(default_factory=list)
 
 
@@ -500,6 +502,7 @@ def train(cfg: TrainConfig, progress: bool = True, callbacks: list | None = None
         "name": cfg.name,
         **calib,
         "val_metric": data.val_metric,
+        "crop": {"aligned": bool(cfg.align), "zoom": ALIGN_ZOOM, "margin": 0.0},
         "runtime_val": {k: v for k, v in runtime.items() if k in ("original", "ferplus_majority")},
         "params": int(model.count_params()),
         "keras_val_accuracy": keras_acc,
@@ -566,6 +569,10 @@ def load_training_data(cfg: TrainConfig) -> TrainingData:
     x_tr, t_tr = x_tr[keep], t_tr[keep]
     if cfg.max_train:
         x_tr, t_tr = x_tr[: cfg.max_train], t_tr[: cfg.max_train]
+    if cfg.align:  # the app's crop: eye-aligned to FER-2013's landmark positions
+        from fer_desktop.training.align import aligned_split
+
+        x_tr, x_va = aligned_split(x_tr), aligned_split(x_va)
     if v_va is not None:
         maj = v_va.majority()
         sel = maj >= 0
@@ -727,8 +734,10 @@ def update_calibration(tflite_path: str | os.PathLike, data: str | os.PathLike,
     ``<stem>.metrics.json``; returns the merged metrics. With FER+ votes (``votes``, or found
     beside ``data``) accuracy is against the FER+ majority and the temperature is fitted to the
     vote distributions."""
+    from fer_desktop.analysis.emotions import EmotionModel
+
     tflite_path = Path(tflite_path)
-    cfg = TrainConfig(data=str(data), votes=votes)
+    cfg = TrainConfig(data=str(data), votes=votes, align=EmotionModel(tflite_path).crop.aligned)
     d = load_training_data(cfg)
     meta_path = tflite_path.with_name(tflite_path.stem + ".metrics.json")
     metrics = json.loads(meta_path.read_text()) if meta_path.exists() else {}
