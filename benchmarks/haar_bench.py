@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 from fer_desktop.analysis.cvutil import cv2
 from fer_desktop.analysis.emotions import EmotionModel
 from fer_desktop.training.evaluate import load_split
+from fer_desktop.analysis.boxes import iou as boxes_iou
 from fer_desktop.analysis.boxes import to_frame
 from fer_desktop.analysis.faces import NO_FACE, crop_faces
 from fer_desktop.analysis.haar import HaarDetector
@@ -140,10 +141,7 @@ def negatives(tile_h: int, per_image: int = 25) -> list[np.ndarray]:
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     """Intersection over union of two xywh boxes."""
-    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
-    inter = max(0, x1 - x0) * max(0, y1 - y0)
-    return inter / float(a[2] * a[3] + b[2] * b[3] - inter)
+    return float(boxes_iou(a, b)[0, 0])
 
 
 def main() -> int:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fer_desktop.analysis.boxes import iou as boxes_iou
 from fer_desktop.analysis.cvutil import cv2
 from fer_desktop.analysis.gallery import sort_row_major
 from testing.synthetic import NAMES, GalleryTruth, _face_tile, grid_layout
@@ -500,16 +501,9 @@ def corpus(n: int = 240, seed: int = 0) -> list[MeetingSpec]:
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``(n, m) float64`` intersection over union of ``(n, 4)`` and ``(m, 4)`` xywh boxes."""
-    a = np.asarray(a, np.float64).reshape(-1, 4)
-    b = np.asarray(b, np.float64).reshape(-1, 4)
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum(a[:, None, 0] + a[:, None, 2], b[None, :, 0] + b[None, :, 2])
-    y1 = np.minimum(a[:, None, 1] + a[:, None, 3], b[None, :, 1] + b[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None, :] - inter
-    return inter / np.maximum(union, 1e-9)
+    """``(n, m) float64`` intersection over union of ``(n, 4)`` and ``(m, 4)`` xywh boxes
+    (:func:`fer_desktop.analysis.boxes.iou`)."""
+    return boxes_iou(np.asarray(a).reshape(-1, 4), np.asarray(b).reshape(-1, 4))
 
 
 def tile_matches(found: np.ndarray, truth: np.ndarray, min_iou: float = 0.9

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from testing.meetings import iou as iou_matrix
+from fer_desktop.analysis.boxes import centre_in
+from fer_desktop.analysis.boxes import iou as iou_matrix
 
 #: The development set's folder: ``$FER_REAL_DEV``, else ``../shared/real_dev`` beside the
 #: project's root.
@@ -135,9 +136,7 @@ def match(pred: np.ndarray, truth: np.ndarray, min_iou: float) -> list[tuple[int
 def _inside(points: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """``(len(points), len(boxes)) bool``: each ``(x, y)`` point lies in each xywh box."""
     p = np.asarray(points, np.float64).reshape(-1, 2)
-    b = np.asarray(boxes, np.float64).reshape(-1, 4)
-    return ((p[:, None, 0] >= b[None, :, 0]) & (p[:, None, 0] < b[None, :, 0] + b[None, :, 2])
-            & (p[:, None, 1] >= b[None, :, 1]) & (p[:, None, 1] < b[None, :, 1] + b[None, :, 3]))
+    return centre_in(np.column_stack([p, np.zeros_like(p)]), boxes)
 
 
 def score(truth: TruthImage, tiles: np.ndarray, faces: np.ndarray,

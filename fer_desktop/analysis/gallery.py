@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fer_desktop.analysis.boxes import intersection
 from fer_desktop.analysis.cvutil import cv2, thread_pool
 from fer_desktop.analysis.tiles import plainness
 
@@ -156,12 +157,7 @@ def _is_line(boxes: np.ndarray) -> bool:
 
 def _overlap_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``(len(a), len(b)) bool``: whether each xywh box of ``a`` overlaps each of ``b``."""
-    a, b = np.asarray(a).reshape(-1, 4), np.asarray(b).reshape(-1, 4)
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    x1 = np.minimum(a[:, None, 0] + a[:, None, 2], b[None, :, 0] + b[None, :, 2])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    y1 = np.minimum(a[:, None, 1] + a[:, None, 3], b[None, :, 1] + b[None, :, 3])
-    return (x1 > x0) & (y1 > y0)
+    return intersection(a, b) > 0
 
 
 def _overlaps(box: np.ndarray, boxes: np.ndarray) -> bool:

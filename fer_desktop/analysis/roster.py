@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fer_desktop.analysis.boxes import iou
 from fer_desktop.analysis.cvutil import thumbnail
 from fer_desktop.analysis.students import student_name
 
@@ -262,10 +263,4 @@ def _plain(thumb: np.ndarray) -> bool:
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    ax, ay, aw, ah = (float(v) for v in a)
-    bx, by, bw, bh = (float(v) for v in b)
-    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
-    inter = iw * ih
-    union = aw * ah + bw * bh - inter
-    return inter / union if union > 0 else 0.0
+    return float(iou(a, b)[0, 0])
