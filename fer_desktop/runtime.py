@@ -8,6 +8,10 @@ off: the app runs its pieces (tiles, masks, search jobs) on two threads of its o
 (:func:`fer_desktop.analysis.cvutil.thread_pool`), and two levels of threads competing for the
 same cores made the gallery search 20-30 % slower on 2 cores.
 
+It also sets OpenCV's own limit on the images it decodes to what the app accepts (16384 px a
+side, :data:`fer_desktop.capture.sources.MAX_IMAGE_SIDE`): OpenCV reads that from an image's
+header before it decodes, so a format Pillow cannot size is refused before any memory is taken.
+
 On Linux (glibc) it also limits malloc to two arenas: every thread that allocates (the analysis,
 OpenCV's and the app's pools, the name reader, LiteRT, the capture thread) otherwise gets an
 arena of its own, and the freed memory scattered over them is never returned. Measured over
@@ -27,6 +31,8 @@ _done = False
 _M_ARENA_MAX = -8
 #: Arenas allowed (see the module's text).
 MALLOC_ARENAS = 2
+#: Largest image side OpenCV may decode (the same as ``capture.sources.MAX_IMAGE_SIDE``).
+MAX_IMAGE_SIDE = 16384
 
 
 def _libc():
@@ -67,6 +73,9 @@ def configure() -> None:
     _limit_malloc_arenas()  # first: before any thread allocates
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
     os.environ.setdefault("OPENCV_VIDEOIO_PRIORITY_OBSENSOR", "0")
+    os.environ.setdefault("OPENCV_IO_MAX_IMAGE_WIDTH", str(MAX_IMAGE_SIDE))
+    os.environ.setdefault("OPENCV_IO_MAX_IMAGE_HEIGHT", str(MAX_IMAGE_SIDE))
+    os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_IMAGE_SIDE * MAX_IMAGE_SIDE))
     import cv2
 
     try:

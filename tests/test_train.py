@@ -4,10 +4,54 @@ loads in the app's EmotionModel and agrees with Keras."""
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
 
+#: What TensorFlow needs to train the tiny models here: address space (it reserves much more
+#: than it uses), free memory, and threads left (it starts a pool per core and per session).
+TF_ADDRESS_SPACE = 8 << 30
+TF_FREE_MEMORY = 2 << 30
+TF_THREADS = 512
+
+
+def _short_of_resources() -> str | None:
+    """Why TensorFlow would abort in this process (under a memory or thread limit, or beside
+    jobs that hold the memory), or None. TensorFlow aborts the whole process rather than
+    raising, which took the test run down with it: the module is skipped instead."""
+    try:
+        import resource
+    except ImportError:  # Windows: no limits to read
+        resource = None
+    if resource is not None:
+        soft_as = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft_as != resource.RLIM_INFINITY and soft_as < TF_ADDRESS_SPACE:
+            return f"address space limited to {soft_as >> 20} MiB"
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            info = dict(line.split(":", 1) for line in f)
+        free = int(info["MemAvailable"].split()[0]) << 10
+        with open("/proc/loadavg", encoding="ascii") as f:
+            tasks = int(f.read().split()[3].split("/")[1])
+        with open("/proc/sys/kernel/threads-max", encoding="ascii") as f:
+            threads_max = int(f.read())
+    except (OSError, KeyError, ValueError, IndexError):  # not Linux: only the limits
+        free, tasks, threads_max = TF_FREE_MEMORY, 0, TF_THREADS + 1
+    if free < TF_FREE_MEMORY:
+        return f"{free >> 20} MiB of memory free"
+    limit = threads_max
+    if resource is not None and os.geteuid() != 0:  # root is not held to RLIMIT_NPROC
+        soft_nproc = resource.getrlimit(resource.RLIMIT_NPROC)[0]
+        if soft_nproc != resource.RLIM_INFINITY:
+            limit = min(limit, soft_nproc)
+    if limit - tasks < TF_THREADS:  # tasks counts every user's: a cautious estimate
+        return f"{max(0, limit - tasks)} threads left"
+    return None
+
+
+if (_why := _short_of_resources()) is not None:
+    pytest.skip(f"TensorFlow would abort here: {_why}", allow_module_level=True)
 pytest.importorskip("tensorflow")
 
 from fer_desktop.analysis.emotions import EmotionModel  # noqa: E402

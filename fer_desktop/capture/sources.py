@@ -10,9 +10,13 @@ open or read is a :class:`SourceError` with a message meant for the teacher.
 from __future__ import annotations
 
 import enum
+import math
 import os
+import stat
 import time
+import warnings
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -261,39 +265,79 @@ TRUNCATED_SHARE = 0.98
 
 
 class VideoSource(FrameSource):
-    """A video file read frame by frame; ``step`` > 1 skips frames (``Frame.index`` stays the
-    frame number in the file). ``realtime=True`` paces reads to the file's frame rate, as a live
-    source would deliver them."""
+    """A video file read frame by frame.
+
+    ``interval_s`` > 0 analyses one frame per ``interval_s`` seconds of video (by the frames'
+    own timestamps, so a variable-frame-rate video is sampled evenly); ``step`` > 1 keeps one
+    frame in ``step``; ``Frame.index`` stays the frame number in the file. A frame's
+    ``position_s`` is its timestamp in the file (OpenCV's ``CAP_PROP_POS_MSEC``), else its
+    number divided by the frame rate. ``realtime=True`` paces reads to the file's timestamps,
+    as a live source would deliver them.
+    """
 
     kind = SourceKind.VIDEO
     live = False
 
-    def __init__(self, path: str | os.PathLike, step: int = 1, realtime: bool = False):
+    def __init__(self, path: str | os.PathLike, step: int = 1, realtime: bool = False,
+                 interval_s: float = 0.0):
         super().__init__()
         self.path = Path(path)
         self.step = max(1, int(step))
+        self.interval_s = max(0.0, float(interval_s))
         self.realtime = realtime
         self._cap = None
+        self._release_name = _nothing
         self.fps = 0.0
         self.frame_count = 0
+        #: Length of the video from its header (frames / the header's frame rate), seconds;
+        #: 0 when unknown.
+        self.duration_s = 0.0
 
     @property
     def label(self) -> str:
         return self.path.name
 
+    def expected_frames(self) -> int:
+        """How many frames :meth:`read` should return, from the header (for a progress bar)."""
+        if self.interval_s > 0:
+            return max(1, math.ceil(self.duration_s / self.interval_s - 1e-6))
+        return math.ceil(self.frame_count / self.step)
+
     def open(self) -> None:
         _check_file(self.path)
-        cap = cv2.VideoCapture(str(self.path))
+        name, self._release_name = opencv_name(self.path)
+        cap = cv2.VideoCapture(name)
         if not cap.isOpened():
             cap.release()
+            self._release_name()
             raise SourceError(f"Cannot read {self.path.name}: not a video OpenCV can decode.")
-        self.fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        if not 0 < self.fps < 1000:
-            self.fps = 25.0
-        self.frame_count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        w = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0)
+        h = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
+        if max(w, h) > MAX_IMAGE_SIDE:
+            cap.release()
+            self._release_name()
+            raise SourceError(f"{self.path.name} is a {w}x{h} video: larger than any screen or "
+                              f"camera (at most {MAX_IMAGE_SIDE} px a side), so it is not read.")
+        header_fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        self.fps = header_fps if 0 < header_fps < 1000 else 25.0
+        self.frame_count = max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
+        # a variable-frame-rate file states a time base (1000 "fps") and a count to match
+        self.duration_s = (self.frame_count / header_fps
+                           if math.isfinite(header_fps) and header_fps > 0 else 0.0)
         self._cap = cap
         self._t0 = time.monotonic()
         self._next = 0
+        self._due = 0.0
+        self._last_pos = -1.0
+
+    def _position(self, index: int) -> float:
+        """Seconds into the video of the frame just read: its timestamp when the container
+        gives a usable one (variable frame rate), else ``index / fps``."""
+        msec = self._cap.get(cv2.CAP_PROP_POS_MSEC)
+        pos = msec / 1000.0 if math.isfinite(msec) else -1.0
+        if pos < 0 or (index > 0 and pos <= self._last_pos) or (index > 0 and pos == 0):
+            pos = index / self.fps
+        return pos
 
     def _grab(self):
         if self._cap is None:
@@ -304,16 +348,22 @@ class VideoSource(FrameSource):
             if not ok:
                 if pos_index == 0:
                     raise SourceError(f"Cannot read {self.path.name}: no frame could be decoded.")
-                if self.frame_count and pos_index < TRUNCATED_SHARE * self.frame_count - 2:
+                if self._cut_short(pos_index):
                     raise SourceError(
                         f"{self.path.name} ends at frame {pos_index} of the "
                         f"{self.frame_count} its header announces: the file is damaged or "
                         "incomplete (the frames before were analysed).")
                 return None
             self._next += 1
-            if pos_index % self.step == 0:
-                break
-        pos = pos_index / self.fps
+            pos = self._position(pos_index)
+            self._last_pos = pos
+            if pos_index % self.step:
+                continue
+            if self.interval_s > 0:
+                if pos < self._due - 1e-4:
+                    continue
+                self._due = max(self._due + self.interval_s, pos + 0.5 * self.interval_s)
+            break
         if self.realtime:
             delay = pos - (time.monotonic() - self._t0)
             if delay > 0:
@@ -321,10 +371,18 @@ class VideoSource(FrameSource):
         self._index = pos_index
         return img, pos
 
+    def _cut_short(self, frames: int) -> bool:
+        """Whether the frames stopped well before the header's count, and before its
+        duration (a variable-frame-rate video has fewer frames than count x rate says)."""
+        if not self.frame_count or frames >= TRUNCATED_SHARE * self.frame_count - 2:
+            return False
+        return self._last_pos < TRUNCATED_SHARE * self.duration_s - 2.0 / self.fps
+
     def close(self) -> None:
         if self._cap is not None:
             self._cap.release()
             self._cap = None
+            self._release_name()
 
 
 class ImageSource(FrameSource):
@@ -358,14 +416,39 @@ class ImageSource(FrameSource):
         self._done = True
         return self._img, (time.monotonic() - self._t0) if self.repeat else 0.0
 
+    def close(self) -> None:
+        """Drop the decoded image (a batch holds one image at a time)."""
+        self._img = None
+
 
 def _check_file(path: Path) -> None:
-    if not path.exists():
-        raise SourceError(f"File not found: {path}")
-    if path.is_dir():
+    """Refuse what is not a readable regular file: reading a pipe (FIFO) or a device would
+    wait for ever or never end."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise SourceError(f"File not found: {path}") from None
+    except OSError as exc:
+        raise SourceError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    if stat.S_ISDIR(mode):
         raise SourceError(f"{path} is a folder, not an image or a video.")
+    if not stat.S_ISREG(mode):
+        what = "a pipe (FIFO)" if stat.S_ISFIFO(mode) else (
+            "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+        raise SourceError(f"{path} is {what}, not an image or a video file.")
     if not os.access(path, os.R_OK):
         raise SourceError(f"Cannot read {path}: permission denied.")
+
+
+def _decode(data: np.ndarray) -> np.ndarray | None:
+    """``cv2.imdecode`` as BGR; None for what OpenCV cannot decode or refuses from the header
+    (larger than :data:`MAX_IMAGE_SIDE`, see :func:`fer_desktop.runtime.configure`)."""
+    if not data.size:
+        return None
+    try:
+        return cv2.imdecode(data, cv2.IMREAD_COLOR)
+    except cv2.error:
+        return None
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
@@ -381,8 +464,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     path = Path(path)
     _check_file(path)
     check_image_size(path)
-    data = np.fromfile(path, np.uint8)
-    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    img = _decode(np.fromfile(path, np.uint8))
     if img is None:
         raise SourceError(f"Cannot read {path.name}: not an image OpenCV can decode.")
     return img
@@ -394,11 +476,15 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
 MAX_IMAGE_SIDE = 16384
 #: Smallest side, pixels: below it no face can be seen (a FER-2013 face is 48 px).
 MIN_IMAGE_SIDE = 24
+#: Most pixels of an image the app reads (a square of :data:`MAX_IMAGE_SIDE`).
+MAX_IMAGE_PIXELS = MAX_IMAGE_SIDE * MAX_IMAGE_SIDE
 
 
 def check_image_size(path: Path) -> tuple[int, int] | None:
     """``(width, height)`` of an image file from its header (Pillow reads the header only),
-    or None for a format Pillow does not know (OpenCV then decodes it with its own limit).
+    whatever its suffix, or None for a format Pillow does not know (OpenCV then reads its
+    header and refuses more than :data:`MAX_IMAGE_SIDE` before decoding, see
+    :func:`fer_desktop.runtime.configure`).
 
     Raises
     ------
@@ -408,9 +494,15 @@ def check_image_size(path: Path) -> tuple[int, int] | None:
     """
     from PIL import Image, UnidentifiedImageError
 
+    if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < MAX_IMAGE_PIXELS:
+        # Pillow's own bomb limit (89 M pixels, an error past twice that) is below the
+        # 16384 x 16384 this app accepts: ours is checked below
+        Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
-        with Image.open(path) as im:
-            w, h = im.size
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                w, h = im.size
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         return None
     except Image.DecompressionBombError:  # Pillow's own limit, from the header as well
@@ -427,12 +519,15 @@ def check_image_size(path: Path) -> tuple[int, int] | None:
 
 def open_path(path: str | os.PathLike, repeat_images: bool = False, video_step: int = 1,
               realtime: bool = False) -> FrameSource:
-    """Make an :class:`ImageSource` or :class:`VideoSource` for a file, choosing by content.
+    """Make an :class:`ImageSource` or :class:`VideoSource` for a file, choosing by suffix,
+    else by content. Nothing is decoded here: an image's size is read from its header, whatever
+    its suffix, and it is decoded when the source is opened.
 
     Raises
     ------
     SourceError
-        If the file is missing, or is neither an image nor a video OpenCV can read.
+        If the file is missing or not a regular file, is an image too large or too small
+        (from its header), or is neither an image nor a video OpenCV can read.
     """
     path = Path(path)
     _check_file(path)
@@ -441,16 +536,84 @@ def open_path(path: str | os.PathLike, repeat_images: bool = False, video_step: 
         return ImageSource(path, repeat=repeat_images)
     if suffix in VIDEO_SUFFIXES:
         return VideoSource(path, step=video_step, realtime=realtime)
-    # unknown suffix: sniff the content
-    data = np.fromfile(path, np.uint8, count=64 * 1024 * 1024)
-    if data.size and cv2.imdecode(data, cv2.IMREAD_COLOR) is not None:
+    # unknown suffix: sniff the content from its header, without decoding it
+    if check_image_size(path) is not None or _opencv_reads_image(path):
         return ImageSource(path, repeat=repeat_images)
-    cap = cv2.VideoCapture(str(path))
+    name, release = opencv_name(path)
+    cap = cv2.VideoCapture(name)
     ok = cap.isOpened() and cap.read()[0]
     cap.release()
+    release()
     if ok:
         return VideoSource(path, step=video_step, realtime=realtime)
     raise SourceError(f"Cannot read {path.name}: it is not an image or a video.")
+
+
+def _opencv_reads_image(path: Path) -> bool:
+    """Whether OpenCV knows the file's image format from its first bytes (no decode)."""
+    name, release = opencv_name(path)
+    try:
+        return bool(cv2.haveImageReader(name))
+    except cv2.error:
+        return False
+    finally:
+        release()
+
+
+def opencv_name(path: str | os.PathLike) -> tuple[str, Callable[[], None]]:
+    """A name of the file ``path`` that OpenCV can open, and what to call once it is closed.
+
+    OpenCV's Python bindings crash (a segmentation fault) on a file name that is not UTF-8 (a
+    name made on another system, which Python keeps as surrogates): such a file is given as
+    ``/proc/self/fd/N`` of a descriptor held open (Linux), else through a link with a plain
+    name in a private temporary folder.
+
+    Raises
+    ------
+    SourceError
+        If the file cannot be opened.
+    """
+    name = os.fsdecode(path)
+    try:
+        name.encode("utf-8")
+        return name, _nothing
+    except UnicodeEncodeError:
+        pass
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise SourceError(f"Cannot read {_shown(path)}: {exc.strerror or exc}.") from None
+    proc = f"/proc/self/fd/{fd}"
+    if os.path.exists(proc):
+        return proc, lambda: _close(fd)
+    os.close(fd)
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="fer-desktop-")
+    suffix = Path(name).suffix
+    link = os.path.join(folder, "input" + (suffix if suffix.isascii() else ""))
+    try:
+        os.symlink(os.path.abspath(path), link)
+    except OSError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise SourceError(f"Cannot read {_shown(path)}: {exc.strerror or exc}.") from None
+    return link, lambda: shutil.rmtree(folder, ignore_errors=True)
+
+
+def _nothing() -> None:
+    pass
+
+
+def _close(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _shown(path: str | os.PathLike) -> str:
+    return os.fsdecode(path).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def parse_source(spec: str, *, repeat_images: bool = True, realtime: bool = True) -> FrameSource:
