@@ -46,7 +46,8 @@ def run_gui(source: str | None = None, csv_path: str | os.PathLike | None = None
     Returns
     -------
     int
-        The application's exit code.
+        The application's exit code; 1 when a stopped session could be saved nowhere (not
+        even in the fallback folder, see :func:`fer_desktop.gui.qt_window_menus.fallback_dir`).
     """
     import pyqtgraph as pg
     from pyqtgraph.util.garbage_collector import GarbageCollector
@@ -81,7 +82,8 @@ def run_gui(source: str | None = None, csv_path: str | os.PathLike | None = None
             window.close()
 
         QTimer.singleShot(0, shown)
-    return app.exec()
+    code = app.exec()
+    return 1 if window.save_failed and code == 0 else code
 
 
 def _quit_on_signals(window) -> None:

@@ -266,10 +266,10 @@ class QtMainWindow(QtWindowMenus, QtWindowViews, QMainWindow):
         about it is cleared. Returns what was saved, if anything."""
         self._stop_worker()
         ended = self.session.stop()
+        self.alert_bar.clear()  # first: a message of the save (a fallback folder) stays
         saved = None
         if ended is not None:
             saved = self._save(self._store.export_dir(self.settings), ended)
-        self.alert_bar.clear()
         self.students.clear_rows()
         self._show_student(None)
         self._stats.setText("")

@@ -8,6 +8,7 @@ provides ``session``, ``_store``, ``preview``, ``controls``, ``recent_menu`` and
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from fer_desktop.gui import qt_help
 from fer_desktop.gui.qt_dialogs import QtPrivacyNotice, QtSettingsDialog
 from fer_desktop.gui.qt_report import SavedSession, save_session
 from fer_desktop.session.export import ExportError, copy_csv
+from fer_desktop.session.files import make_private
+
+log = logging.getLogger(__name__)
 
 
 def sessions_dir() -> Path:
@@ -27,8 +31,17 @@ def sessions_dir() -> Path:
     return Path(base) / "sessions"
 
 
+def fallback_dir() -> Path:
+    """``<AppDataLocation>/fallback-sessions``: where a stopped session's folder is saved when
+    the folder chosen for sessions cannot be written (read-only, full, not a folder)."""
+    return sessions_dir().parent / "fallback-sessions"
+
+
 class QtWindowMenus:
     """Exports, snapshot, recent sessions, settings, Help and the notice (a mixin)."""
+
+    #: Whether a stopped session could be saved nowhere (the process then exits with 1).
+    save_failed = False
 
     @property
     def last_saved(self) -> SavedSession | None:
@@ -72,6 +85,8 @@ class QtWindowMenus:
         ok = self.preview.grab().save(str(path), "PNG")
         if not ok:
             self._show_error(f"Cannot write {path}.")
+        else:  # it shows students' faces and names
+            make_private(path)
         return ok
 
     def show_notice(self) -> QtPrivacyNotice:
@@ -92,21 +107,37 @@ class QtWindowMenus:
         return QDesktopServices.openUrl(QUrl.fromLocalFile(str(report)))
 
     def _save(self, parent: Path, ended) -> SavedSession | None:
+        """Save the session (``ended``: the one just stopped; None: the current one) under
+        ``parent``. A stopped session that cannot be saved there is saved under
+        :func:`fallback_dir`, and the window (status bar, red strip) and the log say where;
+        never a silent loss."""
         s = self.session
+        if ended is None:
+            args = (s.record, s.privacy, s.typed,
+                    s.csv_path if s.csv_path and s.csv_path.exists() else None, s.stamp)
+        else:
+            args = (ended.record, ended.privacy, ended.names, ended.csv_path, ended.stamp)
         try:
-            if ended is None:
-                saved = save_session(parent, s.record, s.privacy, s.typed,
-                                     s.csv_path if s.csv_path and s.csv_path.exists() else None,
-                                     stamp=s.stamp)
-            else:
-                saved = save_session(parent, ended.record, ended.privacy, ended.names,
-                                     ended.csv_path, stamp=ended.stamp)
+            saved = save_session(parent, *args[:4], stamp=args[4])
+            where = f"Saved the session to {saved.folder}."
         except ExportError as exc:
-            self._show_error(str(exc))
-            return None
+            if ended is None:  # the teacher chose the folder: they hear why and choose again
+                self._show_error(str(exc))
+                return None
+            try:
+                saved = save_session(fallback_dir(), *args[:4], stamp=args[4])
+            except ExportError as again:
+                self.save_failed = True
+                kept = f" Its CSV is kept in {ended.csv_path}." if ended.csv_path else ""
+                self._show_error(f"The session could not be saved: {exc} {again}{kept}")
+                return None
+            where = (f"The session could not be saved in {parent} ({exc}) It was saved in "
+                     f"{saved.folder} instead.")
+            self._show_error(where)
+        log.info("%s", where)
         self._last_saved = saved
         self._store.add_recent_session(saved.folder)
-        self.statusBar().showMessage(f"Saved the session to {saved.folder}.", 15_000)
+        self.statusBar().showMessage(where, 60_000 if saved.folder.parent != parent else 15_000)
         return saved
 
     @Slot()
