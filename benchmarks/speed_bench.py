@@ -1,5 +1,5 @@
-"""Per-frame analysis time of fer-desktop beside the ``fer`` package on the same frames, cold (a
-new frame) and live (a stream): galleries of 4, 9, 25 and 49 tiles on 1080p, 1440p and 4K
+"""Per-frame analysis time of fer-desktop (each face detector, ``--detectors``) beside the ``fer``
+package on the same frames, cold (a new frame) and live (a stream): galleries of 4, 9, 25 and 49 tiles on 1080p, 1440p and 4K
 screens, and a 1080p room-camera frame of 30 students; and the CPU the analysis uses at 2
 analyses per second. The name labels are read in every fer-desktop time.
 
@@ -142,44 +142,43 @@ def main() -> int:
     ap.add_argument("--cpu-s", type=float, default=60.0)
     ap.add_argument("--sizes", default="1920x1080,2560x1440,3840x2160")
     ap.add_argument("--tiles", default="4,9,25,49")
+    ap.add_argument("--detectors", nargs="+", default=["yunet", "haar"],
+                    help="face detectors to time (fer-desktop's rows are per detector)")
     args = ap.parse_args()
     sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
     tiles = [int(t) for t in args.tiles.split(",")]
     faces = sample_faces()
     model = EmotionModel(args.model, num_threads=args.threads) if args.model \
         else EmotionModel(num_threads=args.threads)
-    cold_an = Analyzer(model, reuse=False)
-    live_an = Analyzer(model)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        files = []
+        frames = []
         for size in sizes:
             for n in tiles:
                 img = gallery(n, size, faces)
                 path = Path(tmp) / f"{n}-{size[0]}x{size[1]}.png"
                 cv2.imwrite(str(path), img)
-                files.append(path)
-                med, res = cold_time(cold_an, img, args.repeats)
-                live, live_max = live_time(live_an, img)
-                rows.append({"size": f"{size[0]}x{size[1]}", "tiles": n, "file": path.name,
-                             "tiles_found": len(res.tiles),
-                             "faces_found": int(res.has_face.sum()),
-                             **{f"{k}_ms": round(1000 * v, 1) for k, v in med.items()},
-                             "live_ms": round(1000 * live, 1),
-                             "live_max_ms": round(1000 * live_max, 1)})
-                print(rows[-1], flush=True)
+                frames.append((f"{size[0]}x{size[1]}", n, path, img))
         room, _ = make_room(faces, room_people(30, seed=3), seed=3)
         path = Path(tmp) / "room-30-1920x1080.png"
         cv2.imwrite(str(path), room)
-        files.append(path)
-        med, res = cold_time(cold_an, room, args.repeats)
-        live, live_max, most = room_live_time(live_an, faces)
-        rows.append({"size": "1920x1080", "tiles": "room, 30 faces", "file": path.name,
-                     "tiles_found": len(res.tiles), "faces_found": int(res.has_face.sum()),
-                     **{f"{k}_ms": round(1000 * v, 1) for k, v in med.items()},
-                     "live_ms": round(1000 * live, 1), "live_max_ms": round(1000 * live_max, 1),
-                     "live_faces": most})
-        print(rows[-1], flush=True)
+        frames.append(("1920x1080", "room, 30 faces", path, room))
+        files = [f[2] for f in frames]
+        for detector in args.detectors:
+            cold_an = Analyzer(model, reuse=False, detector=detector)
+            live_an = Analyzer(model, detector=detector)
+            for size, n, path, img in frames:
+                med, res = cold_time(cold_an, img, args.repeats)
+                row = {"detector": detector, "size": size, "tiles": n, "file": path.name,
+                       "tiles_found": len(res.tiles), "faces_found": int(res.has_face.sum()),
+                       **{f"{k}_ms": round(1000 * v, 1) for k, v in med.items()}}
+                if isinstance(n, int):
+                    live, live_max = live_time(live_an, img)
+                else:
+                    live, live_max, row["live_faces"] = room_live_time(live_an, faces)
+                row.update(live_ms=round(1000 * live, 1), live_max_ms=round(1000 * live_max, 1))
+                rows.append(row)
+                print(rows[-1], flush=True)
         fer = {}
         if args.fer_python:
             out = subprocess.run([args.fer_python, str(ROOT / "benchmarks" / "fer_timing.py"),
@@ -194,21 +193,23 @@ def main() -> int:
             r["cold_speedup"] = round(r["fer_ms"] / r["wall_ms"], 1)
             r["live_speedup"] = round(r["fer_ms"] / r["live_ms"], 1)
     img25 = gallery(25, (1920, 1080), faces)
-    cpu = cpu_use(Analyzer(model), img25, args.cpu_s)
+    cpu = {d: round(cpu_use(Analyzer(model, detector=d), img25, args.cpu_s), 3)
+           for d in args.detectors}
     out = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                        "platform": platform.platform(), "threads": args.threads},
            "model": model.path.name, "frames": rows,
-           "cpu_cores_25_tiles_1080p_2_per_s": round(cpu, 3)}
-    print("\n| screen | tiles | found (tiles/faces) | gallery ms | faces ms | emotions ms "
-          "| names ms | cold ms | live ms | fer ms (faces) | cold × | live × |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+           "cpu_cores_25_tiles_1080p_2_per_s": cpu}
+    print("\n| detector | screen | tiles | found (tiles/faces) | gallery ms | faces ms "
+          "| emotions ms | names ms | cold ms | live ms | fer ms (faces) | cold × | live × |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['size']} | {r['tiles']} | {r['tiles_found']}/{r['faces_found']} "
+        print(f"| {r['detector']} | {r['size']} | {r['tiles']} | {r['tiles_found']}/{r['faces_found']} "
               f"| {r['gallery_ms']} | {r['faces_ms']} | {r['emotions_ms']} | {r['names_ms']} "
               f"| {r['wall_ms']} "
               f"| {r['live_ms']} | {r.get('fer_ms', '–')} ({r.get('fer_faces', '–')}) "
               f"| {r.get('cold_speedup', '–')} | {r.get('live_speedup', '–')} |")
-    print(f"\nCPU while analysing a 25-tile 1080p gallery twice a second: {cpu:.2f} cores")
+    for d, c in cpu.items():
+        print(f"\nCPU while analysing a 25-tile 1080p gallery twice a second ({d}): {c:.2f} cores")
     res = ROOT / "benchmarks" / "results"
     res.mkdir(parents=True, exist_ok=True)
     (res / "speed.json").write_text(json.dumps(out, indent=2))
