@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 
 from fer_desktop import __version__
-from fer_desktop.runtime import configure
+from fer_desktop.runtime import configure, release_memory
 from fer_desktop.capture.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from fer_desktop.session.files import printable
 
@@ -264,6 +264,7 @@ class _Analysis:
                                f"{exc})", "stopped")
                 finally:
                     src.close()
+                    release_memory()  # the input's frames, back to the system
         if self.stop.is_set():
             return 130
         print(f"analysed {frames} frames from {len(sources)} files: {faces} faces, "

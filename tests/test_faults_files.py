@@ -100,6 +100,9 @@ def test_out_keeps_a_file_that_is_not_a_session_csv_unless_forced(gallery_png, t
         err = capsys.readouterr().err
         assert "not a session CSV" in err and "--force" in err and "Traceback" not in err
         assert victim.read_text(encoding="utf-8") == content
+    with pytest.raises(ExportError, match="not a session CSV"):  # the window's --csv too
+        CsvSink(victim, append=True)
+    assert victim.read_text(encoding="utf-8") == content
     assert main(["analyze", str(gallery_png), "--out", str(victim), "--force", "-q"]) == 0
     assert len(read_csv(victim)) == 9
     # a session CSV (from an earlier run) and an empty file are replaced without --force

@@ -165,13 +165,13 @@ class CsvSink:
             size = os.fstat(fd).st_size
             if size and not force:
                 try:
-                    head = os.pread(fd, 4096, 0)
+                    os.lseek(fd, 0, os.SEEK_SET)
+                    head = os.read(fd, 4096)
                 except OSError:  # write-only: cannot be checked
                     head = b""
                 if not is_session_csv(head):
                     raise ExportError(f"{printable(self.path)} exists and is not a session CSV "
-                                      "of fer-desktop: it is kept. Choose another file (or "
-                                      "pass --force to replace it).")
+                                      "of fer-desktop: it is kept. Choose another file.")
             keep = append and size > 0
             if not keep:
                 os.ftruncate(fd, 0)
