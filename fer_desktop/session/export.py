@@ -296,7 +296,10 @@ def copy_csv(src: str | os.PathLike, dst: str | os.PathLike,
                               "CSV. Choose another file.")
     except OSError as exc:
         raise ExportError(f"Cannot export to {printable(dst)}: {exc.strerror or exc}.") from None
-    fd, lock, created = claim_regular_file(dst)
+    if not dst.parent.is_dir():
+        raise ExportError(f"Cannot export to {printable(dst)}: the folder "
+                          f"{printable(dst.parent)} does not exist.")
+    fd, lock, created = claim_regular_file(dst, make_folders=False)
     try:
         os.ftruncate(fd, 0)
         with open(src, newline="", encoding="utf-8") as fin, \

@@ -151,12 +151,14 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def claim_regular_file(path: str | os.PathLike) -> tuple[int, "WriterLock", bool]:
+def claim_regular_file(path: str | os.PathLike,
+                       make_folders: bool = True) -> tuple[int, "WriterLock", bool]:
     """Open ``path`` for writing as its only writer, without truncating it.
 
-    The file is created if missing (its missing folders private), opened without following
-    it into a pipe or a device, and locked by its identity (:class:`WriterLock`): nothing is
-    cut before the lock is held, so a second writer never truncates a file another holds.
+    The file is created if missing (with its missing folders, private, when
+    ``make_folders``), opened without following it into a pipe or a device, and locked by its
+    identity (:class:`WriterLock`): nothing is cut before the lock is held, so a second writer
+    never truncates a file another holds.
 
     Returns
     -------
@@ -170,12 +172,14 @@ def claim_regular_file(path: str | os.PathLike) -> tuple[int, "WriterLock", bool
     Raises
     ------
     ExportError
-        If the path is not a regular file, cannot be opened, or another writer holds it (also
-        for a lock folder that is not the user's own, see :func:`lock_dir`).
+        If the path is not a regular file, cannot be opened (its folder is missing and not
+        ``make_folders``), or another writer holds it (also for a lock folder that is not the
+        user's own, see :func:`lock_dir`).
     """
     path = Path(path)
     check_regular_output(path)
-    private_dirs(path.parent)
+    if make_folders:
+        private_dirs(path.parent)
     fd, created = _open_no_truncate(path)
     try:
         st = os.fstat(fd)
