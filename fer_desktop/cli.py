@@ -132,7 +132,7 @@ def run_analyze(args) -> int:
 
 #: Seconds the analysis may take to finish its frame after Ctrl+C before the process ends
 #: without it (the rows written stay whole either way).
-STOP_GRACE_S = 1.0
+STOP_GRACE_S = 0.5
 
 
 def _run_interruptible(job: "_Analysis") -> int:
@@ -141,22 +141,24 @@ def _run_interruptible(job: "_Analysis") -> int:
     given :data:`STOP_GRACE_S` to finish its frame, its CSV is closed with every row whole, and
     the process ends with 130 without waiting for the analysis' thread pools."""
     outcome: dict = {}
+    done = threading.Event()  # not Thread.join: an interrupted join marks the thread ended
 
     def target() -> None:
         try:
             outcome["code"] = job.run()
         except BaseException as exc:  # handed to the main thread
             outcome["error"] = exc
+        finally:
+            done.set()
 
-    worker = threading.Thread(target=target, name="fer-desktop-analyze", daemon=True)
-    worker.start()
+    threading.Thread(target=target, name="fer-desktop-analyze", daemon=True).start()
     try:
-        while worker.is_alive():
-            worker.join(0.1)
+        while not done.wait(0.1):
+            pass
     except KeyboardInterrupt:
         job.stop.set()
         try:
-            worker.join(STOP_GRACE_S)
+            done.wait(STOP_GRACE_S)
         except KeyboardInterrupt:
             pass
         sink = job.sink

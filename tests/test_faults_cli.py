@@ -319,7 +319,7 @@ def test_ctrl_c_stops_analyze_within_2_s_with_whole_rows(gallery_png, tmp_path):
             run.kill()
             run.wait()
     err = run.stderr.read()
-    assert code == 130 and "Traceback" not in err and "interrupted" in err
+    assert code == 130 and "Traceback" not in err and "interrupted" in err, (code, err)
     assert took < 2.0, f"stopped {took:.1f} s after Ctrl+C"
     text = out.read_text(encoding="utf-8")
     rows = read_csv(out)
