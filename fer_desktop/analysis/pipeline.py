@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fer_desktop.analysis.cvutil import cv2, thumbnail
+from fer_desktop.analysis.appearance import signatures
 from fer_desktop.analysis.emotions import EmotionModel
 from fer_desktop.analysis.faces import FaceDetector, Faces, face_crops, load_detector
 from fer_desktop.analysis.frame import Frame
@@ -209,8 +210,20 @@ class Analyzer:
         reads = self.names.reads if self.names is not None else 0
         names = (self.names.read_tiles(frame.image, tiles[part]) if self.names is not None
                  else (None,) * len(part))
+        sig_cache: dict[int, np.ndarray] = {}
+
+        def sig(k: int) -> np.ndarray:
+            """The appearance signature of face ``k`` (computed once, when needed)."""
+            if k not in sig_cache:
+                sig_cache[k] = signatures(frame.image, faces[k], tiles)[0]
+            return sig_cache[k]
+
+        def tile_sig(j: int) -> np.ndarray | None:
+            k = first.get(int(part[j]))
+            return None if k is None else sig(k)
+
         tile_ids = dict(zip(part.tolist(), self.roster.assign(
-            tiles[part], names, tile_thumbnails(frame.image, tiles[part]), hints)))
+            tiles[part], names, tile_thumbnails(frame.image, tiles[part]), hints, tile_sig)))
         timings["names"] = time.perf_counter() - t0
         timings["names_read"] = (self.names.reads if self.names is not None else 0) - reads
         # every face is followed by place and look; a participant's best face with the tile's
@@ -218,7 +231,20 @@ class Analyzer:
         fixed: list[int | None] = [None] * len(faces)
         for i, k in first.items():
             fixed[k] = tile_ids[i]
-        faces, lost = self.tracker.update(faces, thumbs, frame.position_s, fixed)
+        # a face that continues no face followed here may be someone seen earlier
+        on_screen = set(tile_ids.values()) | {int(s) for s in seen if s >= 0}
+        again: dict[int, int] = {}
+        for k in range(len(faces)):
+            if fixed[k] is None and seen[k] < 0:
+                sid = self.roster.reidentify(sig(k), on_screen)
+                if sid is not None:
+                    again[k] = sid
+                    on_screen.add(sid)
+        faces, lost = self.tracker.update(faces, thumbs, frame.position_s, fixed, again)
+        for k in range(len(faces)):
+            if fixed[k] is None and (k in sig_cache or self.roster.needs_signature(
+                    int(faces.student[k]))):
+                self.roster.remember(int(faces.student[k]), sig(k))
         followed = [k for k in range(len(faces)) if fixed[k] is None]
         rows: list[_Row] = []
         for i, tile in enumerate(tiles):

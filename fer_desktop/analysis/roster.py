@@ -15,7 +15,14 @@ frame's tiles student ids:
    for tiles);
 3. by continuity with the last frames: the same place and look, or the same look elsewhere (a
    small colour thumbnail of the tile; not for plain camera-off cards, which all look alike);
-4. anyone else is new and gets the next id, shown as "Student N" (N = id + 1) until a name is read.
+4. by re-identification: a tile whose face looks like a student seen earlier in the session and
+   absent from this frame (:mod:`fer_desktop.analysis.appearance`: the face and what surrounds
+   it, whatever the tile's size and place; after a slide, another page, a source switch) gets
+   their id, when that student is clearly the closest (when unsure, a new id is better than a
+   wrong one);
+5. anyone else is new and gets the next id, shown as "Student N" (N = id + 1) until a name is read.
+
+The students' signatures are a bounded gallery: at most :data:`EXEMPLARS` per student.
 
 On the first frame ids follow the tiles in row-major order, so without names the students are
 "Student 1..n" as the tiles are numbered.
@@ -29,11 +36,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fer_desktop.analysis import appearance
 from fer_desktop.analysis.boxes import iou
 from fer_desktop.analysis.cvutil import thumbnail
 from fer_desktop.analysis.students import student_name
 
 THUMB_SIZE = (12, 7)  # (w, h) of the appearance thumbnail
+#: Signatures kept per student (the first, and the latest that differ from those kept).
+EXEMPLARS = 6
+#: How much closer the best student must be than the second best to be re-identified.
+MARGIN = 0.05
 
 
 def tile_thumbnails(image: np.ndarray, tiles: np.ndarray) -> np.ndarray:
@@ -99,10 +111,21 @@ class _Member:
     thumb: np.ndarray
     seen: int  # frame counter when last seen
     readings: Counter = field(default_factory=Counter)
+    sigs: list = field(default_factory=list)  # appearance signatures (EXEMPLARS at most)
 
     @property
     def read_name(self) -> str | None:
         return self.readings.most_common(1)[0][0] if self.readings else None
+
+    def remember(self, sig: np.ndarray | None) -> None:
+        """Keep ``sig`` when it differs from the signatures kept (the first stays)."""
+        if sig is None:
+            return
+        if self.sigs and float(appearance.distance(sig, np.stack(self.sigs)).min()) < 0.05:
+            return
+        self.sigs.append(np.asarray(sig, np.float32))
+        if len(self.sigs) > EXEMPLARS:
+            del self.sigs[1]
 
 
 class Roster:
@@ -173,8 +196,38 @@ class Roster:
                 weak = sid
         return weak
 
+    def reidentify(self, sig: np.ndarray, exclude=(), name: str | None = None) -> int | None:
+        """The student seen earlier whom signature ``sig`` (:func:`appearance.signatures`) shows
+        again, or None: the closest student by :func:`appearance.distance` (over their kept
+        signatures) within :data:`appearance.SAME` and :data:`MARGIN` closer than any other,
+        not in ``exclude`` (those on screen now), and unless ``name`` is another student's."""
+        best, second, who = np.inf, np.inf, None
+        for k, m in enumerate(self._members):
+            if k in exclude or not m.sigs:
+                continue
+            if name and self.student_for_name(name) not in (None, k):
+                continue  # the name of someone else (a name not seen yet may be a misreading)
+            d = float(appearance.distance(sig, np.stack(m.sigs)).min())
+            if d < best:
+                best, second, who = d, best, k
+            elif d < second:
+                second = d
+        if who is not None and best <= appearance.SAME and second - best >= MARGIN:
+            return who
+        return None
+
+    def remember(self, student: int, sig: np.ndarray | None) -> None:
+        """Keep a signature of ``student`` (a face followed outside the tiles)."""
+        if 0 <= student < len(self._members):
+            self._members[student].remember(sig)
+
+    def needs_signature(self, student: int) -> bool:
+        """Whether fewer than two signatures of ``student`` are kept (a new face)."""
+        return 0 <= student < len(self._members) and len(self._members[student].sigs) < 2
+
     def assign(self, tiles: np.ndarray, names: Sequence[str | None],
-               thumbs: np.ndarray, hints: Sequence[int] | None = None) -> tuple[int, ...]:
+               thumbs: np.ndarray, hints: Sequence[int] | None = None,
+               sig_of=None) -> tuple[int, ...]:
         """Student ids of one frame's tiles.
 
         Parameters
@@ -191,6 +244,10 @@ class Roster:
             followed by their face alone; -1 for none): a tile without a known name takes that student's id
             before any match by place and look, so a student followed by their face keeps
             their id when a tile is drawn around them.
+        sig_of : callable, optional
+            ``i -> (SIZE,) float32`` signature of tile ``i``'s face, or None without a face
+            (:func:`appearance.signatures`; called only for the tiles that need it): enables
+            re-identification and keeps each student's signatures.
 
         Returns
         -------
@@ -238,13 +295,27 @@ class Roster:
             if ids[i] is None and k not in used:
                 ids[i] = k
                 used.add(k)
-        for i in range(n):  # 4. new students
+        sigs: dict[int, np.ndarray | None] = {}
+        if sig_of is not None:  # 4. re-identification by appearance
+            for i in range(n):
+                if ids[i] is not None:
+                    continue
+                sigs[i] = sig_of(i)
+                if sigs[i] is None:
+                    continue
+                sid = self.reidentify(sigs[i], used, names[i])
+                if sid is not None:
+                    ids[i] = sid
+                    used.add(sid)
+        for i in range(n):  # 5. new students
             if ids[i] is None:
                 ids[i] = len(self._members)
                 self._members.append(_Member(tiles[i].copy(), thumbs[i].copy(), 0))
         for i, sid in enumerate(ids):
             m = self._members[sid]
             m.box, m.thumb, m.seen = tiles[i].copy(), thumbs[i].copy(), self._frame
+            if sig_of is not None and (i in sigs or len(m.sigs) < 2):
+                m.remember(sigs[i] if i in sigs else sig_of(i))
             name = names[i]
             known = self.student_for_name(name, thumbs[i]) if name else None
             # a name that looks like another student's on screen now is someone else

@@ -145,7 +145,7 @@ class FaceTracker:
                          for i in k], np.int64)
 
     def update(self, faces: Faces | np.ndarray, thumbs: np.ndarray, t: float,
-               fixed=None) -> tuple[Faces, list[Track]]:
+               fixed=None, again=None) -> tuple[Faces, list[Track]]:
         """Follow one frame's faces.
 
         Parameters
@@ -160,6 +160,9 @@ class FaceTracker:
             ``k`` student ids decided elsewhere (a tile's participant, known by the name on the
             tile), None for the faces to follow here. A fixed face's track takes that id, so
             that the student keeps it if the tile is lost and the face is followed alone.
+        again : dict of int to int, optional
+            Faces that start a new track with the id of a student seen earlier (re-identified
+            by :meth:`fer_desktop.analysis.roster.Roster.reidentify`) instead of a new id.
 
         Returns
         -------
@@ -210,8 +213,11 @@ class FaceTracker:
             tr.box, tr.thumb, tr.seen = boxes[j].copy(), np.asarray(thumbs[j], np.float32), t
             tr.fixed = False
             ids[j] = tr.student
+        again = again or {}
         for j in np.flatnonzero(ids < 0):
-            sid = int(self.new_id())
+            sid = int(again[j]) if j in again else int(self.new_id())
+            if j in again:  # the student's old track, if still kept, is this one now
+                self.tracks = [tr for tr in self.tracks if tr.student != sid]
             ids[j] = sid
             self.tracks.append(Track(sid, boxes[j].copy(), np.asarray(thumbs[j], np.float32), t))
         lost = sorted((tr for tr in self.tracks if tr.seen < t and not tr.fixed),
