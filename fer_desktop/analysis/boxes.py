@@ -76,13 +76,18 @@ def centre_in(boxes, regions) -> np.ndarray:
             & (r[None, :, 1] <= c[:, None, 1]) & (c[:, None, 1] < r[None, :, 1] + r[None, :, 3]))
 
 
-def region_of(boxes, regions, among=None) -> np.ndarray:
-    """``(n,) int64`` index of the first region (of those where ``among`` is True, default all)
-    holding each box's centre, or -1."""
+def region_of(boxes, regions, among=None, smallest: bool = False) -> np.ndarray:
+    """``(n,) int64`` index of the region (of those where ``among`` is True, default all)
+    holding each box's centre, or -1: the first such region, or with ``smallest`` the smallest
+    (a thumbnail drawn over a speaker's video holds its face)."""
     inside = centre_in(boxes, regions)
     if among is not None:
         inside &= np.asarray(among, bool)[None, :]
-    first = inside.argmax(1)
+    if smallest and inside.size:
+        size = np.where(inside, area(regions)[None, :], np.inf)
+        first = size.argmin(1)
+    else:
+        first = inside.argmax(1)
     return np.where(inside.any(1), first, -1).astype(np.int64)
 
 

@@ -25,7 +25,7 @@ from fer_desktop.analysis.gallery import Tiles, find_tiles
 from fer_desktop.analysis.names import NameReader
 from fer_desktop.analysis.result import FrameFaces, FrameResult
 from fer_desktop.analysis.roster import Roster, tile_thumbnails
-from fer_desktop.analysis.search import big_tiles, make_search
+from fer_desktop.analysis.search import DnnSearch, big_tiles, make_search
 from fer_desktop.analysis.students import ProbabilitySmoother
 from fer_desktop.analysis.tiles import TileState
 from fer_desktop.analysis.tracking import FaceTracker, face_thumbnails
@@ -171,7 +171,13 @@ class Analyzer:
         tiles, tiles_reused = self._find_tiles(image, gray, now)
         t1 = time.perf_counter()
         boxes = tiles.boxes if tiles.grid else np.zeros((0, 4), np.int32)
-        found = self.search.find(image, gray, boxes, now)
+        if isinstance(self.search, DnnSearch):  # the faces' lattice may complete the tiles
+            found = self.search.find(image, gray, boxes, now,
+                                     whole=None if tiles.grid else tiles.boxes[0])
+            if len(found.tiles) != len(boxes):
+                tiles = Tiles(found.tiles, len(found.tiles) > 0, tiles.background)
+        else:
+            found = self.search.find(image, gray, boxes, now)
         t2 = time.perf_counter()
         crop = self.model.crop
         probs = self.model.predict(face_crops(gray, found.faces, self.align and crop.aligned,
@@ -222,8 +228,12 @@ class Analyzer:
             k = first.get(int(part[j]))
             return None if k is None else sig(k)
 
+        participants = set(first.values())
+        elsewhere = {int(seen[k]) for k in range(len(faces))
+                     if seen[k] >= 0 and k not in participants}
         tile_ids = dict(zip(part.tolist(), self.roster.assign(
-            tiles[part], names, tile_thumbnails(frame.image, tiles[part]), hints, tile_sig)))
+            tiles[part], names, tile_thumbnails(frame.image, tiles[part]), hints, tile_sig,
+            elsewhere)))
         timings["names"] = time.perf_counter() - t0
         timings["names_read"] = (self.names.reads if self.names is not None else 0) - reads
         # every face is followed by place and look; a participant's best face with the tile's
@@ -240,7 +250,8 @@ class Analyzer:
                 if sid is not None:
                     again[k] = sid
                     on_screen.add(sid)
-        faces, lost = self.tracker.update(faces, thumbs, frame.position_s, fixed, again)
+        faces, lost = self.tracker.update(faces, thumbs, frame.position_s, fixed, again,
+                                          set(tile_ids.values()))
         for k in range(len(faces)):
             if fixed[k] is None and (k in sig_cache or self.roster.needs_signature(
                     int(faces.student[k]))):

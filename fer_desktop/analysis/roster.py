@@ -227,7 +227,7 @@ class Roster:
 
     def assign(self, tiles: np.ndarray, names: Sequence[str | None],
                thumbs: np.ndarray, hints: Sequence[int] | None = None,
-               sig_of=None) -> tuple[int, ...]:
+               sig_of=None, elsewhere=()) -> tuple[int, ...]:
         """Student ids of one frame's tiles.
 
         Parameters
@@ -248,6 +248,9 @@ class Roster:
             ``i -> (SIZE,) float32`` signature of tile ``i``'s face, or None without a face
             (:func:`appearance.signatures`; called only for the tiles that need it): enables
             re-identification and keeps each student's signatures.
+        elsewhere : collection of int
+            Students on screen in this frame outside these tiles (faces followed alone): never
+            re-identified in a tile.
 
         Returns
         -------
@@ -261,13 +264,14 @@ class Roster:
         self._frame += 1
         ids: list[int | None] = [None] * n
         used: set[int] = set()
+        taken = {int(e) for e in elsewhere}  # on screen outside these tiles
         for exact in (True, False):  # 1. known names: as read, then as OCR misreads them
             for i, name in enumerate(names):
                 if ids[i] is not None or not name:
                     continue
                 sid = (self._by_key.get(name_key(name)) if exact
                        else self.student_for_name(name, thumbs[i]))
-                if sid is not None and sid not in used:
+                if sid is not None and sid not in used and sid not in taken:
                     ids[i] = sid
                     used.add(sid)
         for i, hint in enumerate(hints if hints is not None else ()):  # 2. their face
@@ -278,7 +282,7 @@ class Roster:
                 used.add(int(hint))
         # 3. continuity by place and look with students seen lately
         recent = [k for k, m in enumerate(self._members)
-                  if k not in used and self._frame - m.seen <= self.memory_frames]
+                  if k not in used and k not in taken and self._frame - m.seen <= self.memory_frames]
         pairs = []
         for i in (i for i in range(n) if ids[i] is None):
             for k in recent:
@@ -303,7 +307,7 @@ class Roster:
                 sigs[i] = sig_of(i)
                 if sigs[i] is None:
                     continue
-                sid = self.reidentify(sigs[i], used, names[i])
+                sid = self.reidentify(sigs[i], used | taken, names[i])
                 if sid is not None:
                     ids[i] = sid
                     used.add(sid)

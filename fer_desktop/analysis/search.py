@@ -95,12 +95,16 @@ class Found:
         Tiles searched afresh in this frame.
     jobs : int
         Pieces of search outside the tiles run (Haar), or whole-frame searches (DNN).
+    tiles : np.ndarray
+        ``(t, 4) int32`` the tiles the faces and states refer to: those given, completed by
+        the lattice of the faces (:func:`fer_desktop.analysis.lattice.complete_tiles`; DNN).
     """
 
     faces: Faces
     tile_states: tuple[TileState, ...]
     searched: int
     jobs: int
+    tiles: np.ndarray = None  # type: ignore[assignment]
 
 
 def _assemble(per_tile: list[tuple[Faces, TileState]], free: Faces) -> tuple[Faces, tuple]:
@@ -145,22 +149,25 @@ class DnnSearch:
         self._tiles: dict[tuple, tuple[Faces, TileState, np.ndarray, float]] = {}
         self._free = _NO_FACES()
         self._full_t = -np.inf
+        self._completed = np.zeros((0, 4), np.int32)
 
-    def _tile_search(self, image: np.ndarray, gray: np.ndarray, tile: np.ndarray
+    def _tile_search(self, image: np.ndarray, gray: np.ndarray, tiles: np.ndarray, i: int
                      ) -> tuple[Faces, TileState]:
-        """One tile alone (it changed): a camera-off card is not searched; the tile, grown by a
-        tenth each way (a face on its edge), is, and the faces centred in it are its faces."""
+        """Tile ``i`` alone (it changed): a camera-off card is not searched; the tile, grown by
+        a tenth each way (a face on its edge), is, and the faces centred in it (and in no
+        smaller tile over it: a thumbnail over a speaker) are its faces."""
+        tile = tiles[i]
         faces, state = judge_tile(image, gray, tile, None)
         if state is TileState.CAMERA_OFF:
             return faces, state
         h, w = gray.shape[:2]
         region = clip(grow(tile, 0.1), w, h)[0]
         found = self.detector.detect(image, region)
-        found = found[centre_in(found.boxes, tile[None])[:, 0]]
+        found = found[region_of(found.boxes, tiles, smallest=True) == i]
         return judge_tile(image, gray, tile, found)
 
     def find(self, image: np.ndarray, gray: np.ndarray, tiles: np.ndarray,
-             now: float | None = None) -> Found:
+             now: float | None = None, whole=None) -> Found:
         """Every face of a frame and what each tile shows.
 
         Parameters
@@ -172,9 +179,19 @@ class DnnSearch:
         now : float, optional
             The source's clock, seconds: reuse what earlier frames found (live); None searches
             the frame afresh.
+        whole : array-like, optional
+            ``(4,)`` the one tile of a frame where no gallery was found: the lattice of the
+            faces may still make cells of it (cells touching on black, thumbnails over a
+            speaker, who is then this tile); else it is no tile.
         """
-        tiles = np.asarray(tiles, np.int32).reshape(-1, 4)
+        given = np.asarray(tiles, np.int32).reshape(-1, 4)
         live = now is not None and self.reuse
+        layout = (gray.shape, tuple(tuple(int(v) for v in t) for t in given))
+        if live and self._key is not None and self._key[0] == layout and now - self._full_t < \
+                self.faces_every_s:
+            tiles = self._completed  # the completed tiles of the last whole-frame search
+        else:
+            tiles = given
         keys = [tuple(int(v) for v in t) for t in tiles]
         thumbs = [thumb(gray, t, (32, 18)) for t in tiles] if live else []
         due: list[int] = []
@@ -183,15 +200,16 @@ class DnnSearch:
                 old = self._tiles.get(key)
                 if old is None or float(np.abs(thumbs[i] - old[2]).mean()) >= self.change_levels:
                     due.append(i)
-        full = (not live or len(tiles) == 0 or self._key != (gray.shape, tuple(keys))
+        full = (not live or len(tiles) == 0 or self._key is None or self._key[0] != layout
                 or not 0 <= now - self._full_t < self.faces_every_s
                 or len(due) > max(2, len(tiles) // 2))
         if full:
-            found = self._full(image, gray, tiles, now)
+            found = self._full(image, gray, given, now, whole)
             if live:
-                self._key, self._full_t = (gray.shape, tuple(keys)), now
-                self._tiles = {k: (f, s, thumbs[i], now) for i, (k, (f, s))
-                               in enumerate(zip(keys, _split(found, len(tiles))))}
+                self._key, self._full_t, self._completed = (layout,), now, found.tiles
+                thumbs = [thumb(gray, t, (32, 18)) for t in found.tiles]
+                self._tiles = {tuple(int(v) for v in t): (f, s, thumbs[i], now) for i, (t, (f, s))
+                               in enumerate(zip(found.tiles, _split(found, len(found.tiles))))}
             return found
         per_tile: list = [None] * len(tiles)
         for i, key in enumerate(keys):
@@ -200,20 +218,35 @@ class DnnSearch:
                 per_tile[i] = (f, s)
         if self.workers > 1 and len(due) > 1:
             fresh = list(thread_pool(self.workers).map(
-                lambda i: self._tile_search(image, gray, tiles[i]), due))
+                lambda i: self._tile_search(image, gray, tiles, i), due))
         else:
-            fresh = [self._tile_search(image, gray, tiles[i]) for i in due]
+            fresh = [self._tile_search(image, gray, tiles, i) for i in due]
         for i, r in zip(due, fresh):
             per_tile[i] = r
             self._tiles[keys[i]] = (r[0], r[1], thumbs[i], now)
         faces, states = _assemble(per_tile, self._free)
-        return Found(faces, states, len(due), 0)
+        return Found(faces, states, len(due), 0, tiles)
 
     def _full(self, image: np.ndarray, gray: np.ndarray, tiles: np.ndarray,
-              now: float | None) -> Found:
-        """The whole frame searched once, its faces given to the tiles."""
+              now: float | None, whole=None) -> Found:
+        """The whole frame searched once, the tiles completed by the lattice of its faces
+        (:func:`fer_desktop.analysis.lattice.complete_tiles`), each face given to the smallest
+        tile holding its centre."""
+        from fer_desktop.analysis.lattice import complete_tiles
+
         found = self.detector.detect(image)
-        where = region_of(found.boxes, tiles) if len(tiles) else np.full(len(found), -1)
+        if len(tiles) or whole is not None:
+            base = tiles if len(tiles) else np.asarray(whole, np.int32).reshape(1, 4)
+            completed = complete_tiles(image, base, found)
+            if not len(tiles):  # no gallery: the cells, and the frame's tile only as a speaker
+                cells = completed[1:]
+                if len(cells):
+                    outside = ~centre_in(found.boxes, cells).any(1) if len(found) else []
+                    tiles = completed if np.any(outside) else cells
+            else:
+                tiles = completed
+        where = (region_of(found.boxes, tiles, smallest=True) if len(tiles)
+                 else np.full(len(found), -1))
         per_tile = []
         for i, tile in enumerate(tiles):
             faces, state = judge_tile(image, gray, tile, None)
@@ -226,7 +259,7 @@ class DnnSearch:
         if now is not None and self.reuse:
             self._free = free
         faces, states = _assemble(per_tile, free)
-        return Found(faces, states, len(tiles), 1)
+        return Found(faces, states, len(tiles), 1, np.asarray(tiles, np.int32).reshape(-1, 4))
 
 
 def _split(found: Found, n: int) -> list[tuple[Faces, TileState]]:
@@ -448,7 +481,7 @@ class HaarSearch:
             keep = suppress(both, np.r_[np.ones(len(tile_faces)), np.zeros(len(free))])
             free = free[np.sort(keep[keep >= len(tile_faces)]) - len(tile_faces)]
         faces, states = _assemble(per_tile, free)
-        return Found(faces, states, detected, jobs)
+        return Found(faces, states, detected, jobs, tiles)
 
 
 def make_search(detector: FaceDetector, **options) -> DnnSearch | HaarSearch:

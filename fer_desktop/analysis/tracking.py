@@ -105,9 +105,12 @@ class FaceTracker:
         """Forget every track (a new source: places mean nothing there)."""
         self.tracks = []
 
-    def _associate(self, boxes: np.ndarray, thumbs: np.ndarray, t: float) -> np.ndarray:
+    def _associate(self, boxes: np.ndarray, thumbs: np.ndarray, t: float,
+                   close: np.ndarray | None = None) -> np.ndarray:
         """``(k,) int64``: for each face the index in :attr:`tracks` it continues, or -1 (the
-        closest pairs first, each track at most once)."""
+        closest pairs first, each track at most once). ``close``, a ``(k,) bool`` array, is set
+        where the pair is very close: seen within a second, moved by a third of a face at most
+        and looking nearly the same."""
         out = np.full(len(boxes), -1, np.int64)
         tracks = [tr for tr in self.tracks if 0 <= t - tr.seen <= self.max_age_s]
         if not tracks or not len(boxes):
@@ -133,19 +136,25 @@ class FaceTracker:
                 continue
             used.add(i)
             out[j] = index[id(tracks[i])]
+            if close is not None:
+                close[j] = age[i] <= 1.0 and shift[i, j] <= 0.35 and look[i, j] <= 20.0
         return out
 
     def match(self, faces: Faces | np.ndarray, thumbs: np.ndarray, t: float) -> np.ndarray:
-        """The student id each face would continue, among the faces followed here (not those
-        last given their id by a tile, whose tiles know them); -1 for none. Nothing is
-        changed. Parameters are as in :meth:`update`. Returns ``(k,) int64``."""
+        """The student id each face would continue, among the faces followed here, and among
+        those last given their id by a tile only when the face is very close to where and how
+        it was a moment ago (a tile that moved around a seated student: a room's row taken for
+        tiles); -1 for none. Nothing is changed. Parameters are as in :meth:`update`. Returns
+        ``(k,) int64``."""
         boxes = _boxes_of(faces)
-        k = self._associate(boxes, thumbs, t)
-        return np.array([self.tracks[i].student if i >= 0 and not self.tracks[i].fixed else -1
-                         for i in k], np.int64)
+        close = np.zeros(len(boxes), bool)
+        k = self._associate(boxes, thumbs, t, close)
+        return np.array([self.tracks[i].student if i >= 0 and (not self.tracks[i].fixed
+                                                                or close[j]) else -1
+                         for j, i in enumerate(k)], np.int64)
 
     def update(self, faces: Faces | np.ndarray, thumbs: np.ndarray, t: float,
-               fixed=None, again=None) -> tuple[Faces, list[Track]]:
+               fixed=None, again=None, claimed=()) -> tuple[Faces, list[Track]]:
         """Follow one frame's faces.
 
         Parameters
@@ -163,6 +172,9 @@ class FaceTracker:
         again : dict of int to int, optional
             Faces that start a new track with the id of a student seen earlier (re-identified
             by :meth:`fer_desktop.analysis.roster.Roster.reidentify`) instead of a new id.
+        claimed : collection of int
+            Students shown by a tile in this frame (with or without their face): no other face
+            continues their track.
 
         Returns
         -------
@@ -208,7 +220,7 @@ class FaceTracker:
             if ids[j] >= 0 or fixed[j] is not None or which[j] < 0:
                 continue
             tr = self.tracks[which[j]]
-            if tr.seen == t:  # taken by a fixed face
+            if tr.seen == t or tr.student in claimed:  # taken by a fixed face, or a tile's
                 continue
             tr.box, tr.thumb, tr.seen = boxes[j].copy(), np.asarray(thumbs[j], np.float32), t
             tr.fixed = False
