@@ -209,6 +209,16 @@ class Analyzer:
             if t >= 0 and not crowded[t] and t not in first:
                 first[t] = k
         thumbs = face_thumbnails(frame.image, faces.boxes)
+        with self.roster.lock:  # the teacher's merges and splits wait for this frame's ids
+            for old, new in self.roster.take_redirects().items():
+                self.tracker.rename(old, new)
+            return self._identify(frame, ff, tiles, faces, crowded, part, first, thumbs,
+                                  timings, t0)
+
+    def _identify(self, frame: Frame, ff: FrameFaces, tiles, faces: Faces, crowded, part,
+                  first: dict, thumbs, timings: dict, t0: float) -> FrameResult:
+        """Who each face and tile is (:meth:`analyze`'s second half, under the roster's lock):
+        the students' ids, names and smoothed probabilities."""
         # a tile's participant whose face is followed already (a room's row of people taken
         # for tiles, a tile that comes and goes) keeps the id of that face
         seen = self.tracker.match(faces, thumbs, frame.position_s)

@@ -30,6 +30,7 @@ On the first frame ids follow the tiles in row-major order, so without names the
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -112,10 +113,12 @@ class _Member:
     seen: int  # frame counter when last seen
     readings: Counter = field(default_factory=Counter)
     sigs: list = field(default_factory=list)  # appearance signatures (EXEMPLARS at most)
+    shown: Counter = field(default_factory=Counter)  # readings made while names may be shown
 
     @property
     def read_name(self) -> str | None:
-        return self.readings.most_common(1)[0][0] if self.readings else None
+        """The name shown: the most frequent reading made while names could be shown."""
+        return self.shown.most_common(1)[0][0] if self.shown else None
 
     def remember(self, sig: np.ndarray | None) -> None:
         """Keep ``sig`` when it differs from the signatures kept (the first stays)."""
@@ -150,6 +153,12 @@ class Roster:
         self._members: list[_Member] = []
         self._by_key: dict[str, int] = {}
         self._frame = 0
+        #: Whether names read now may be shown (the privacy mode): a name read while they may
+        #: not still tells students apart, but is never shown nor written, even later.
+        self.show_names = True
+        self._alias: dict[int, int] = {}  # merged student -> the student they are
+        self._redirects: dict[int, int] = {}  # split: followed faces of a student -> new id
+        self.lock = threading.RLock()  # the teacher's edits (GUI thread) vs the analysis
 
     def __len__(self) -> int:
         """Students seen so far."""
@@ -160,10 +169,115 @@ class Roster:
         self.__init__(self.max_distance, self.same_place_distance, self.memory_frames)
 
     def name(self, student: int) -> str:
-        """The name read for ``student``, else "Student N" (N = id + 1)."""
+        """The name read for ``student`` while names could be shown, else "Student N"
+        (N = id + 1)."""
+        student = self.canonical(student)
         if 0 <= student < len(self._members) and self._members[student].read_name:
             return self._members[student].read_name
         return student_name(student)
+
+    def read_name(self, student: int) -> str | None:
+        """The name read for ``student`` while names could be shown, or None."""
+        student = self.canonical(student)
+        return self._members[student].read_name if 0 <= student < len(self._members) else None
+
+    # -- the teacher's corrections ---------------------------------------------------------------
+
+    def canonical(self, student: int) -> int:
+        """The student ``student`` is (itself, or the one it was merged into)."""
+        seen = set()
+        while student in self._alias and student not in seen:
+            seen.add(student)
+            student = self._alias[student]
+        return student
+
+    def merge(self, keep: int, gone: int) -> object:
+        """``gone`` is ``keep``: from now on the analysis gives ``keep``'s id to whoever it
+        would have given ``gone``'s, and ``keep`` is known by both students' names and looks.
+        Returns what :meth:`unmerge` needs to undo it.
+
+        Raises
+        ------
+        ValueError
+            For an unknown id, or a student merged with itself.
+        """
+        with self.lock:
+            keep, gone = self.canonical(keep), self.canonical(gone)
+            if keep == gone or min(keep, gone) < 0:
+                raise ValueError(f"cannot merge students {keep} and {gone}")
+            self._ensure(max(keep, gone))
+            k, g = self._members[keep], self._members[gone]
+            saved = (keep, gone, Counter(k.readings), Counter(k.shown), list(k.sigs),
+                     {key: sid for key, sid in self._by_key.items() if sid == gone})
+            k.readings.update(g.readings)
+            k.shown.update(g.shown)
+            for sig in g.sigs:
+                k.remember(sig)
+            for key, sid in list(self._by_key.items()):
+                if sid == gone:
+                    self._by_key[key] = keep
+            self._alias[gone] = keep
+            self._redirects[gone] = keep
+            return saved
+
+    def reserve(self, student: int) -> None:
+        """Know every id up to ``student`` (ids recorded elsewhere: a replayed session), so
+        that a new id never clashes with one."""
+        with self.lock:
+            self._ensure(student)
+
+    def _ensure(self, student: int) -> None:
+        """Members up to id ``student`` (ids given elsewhere, e.g. a replayed session)."""
+        while len(self._members) <= student:
+            self.new_student()
+
+    def unmerge(self, saved) -> None:
+        """Undo a :meth:`merge` (``saved`` is what it returned)."""
+        with self.lock:
+            keep, gone, readings, shown, sigs, keys = saved
+            k = self._members[keep]
+            k.readings, k.shown, k.sigs = readings, shown, sigs
+            self._by_key.update(keys)
+            self._alias.pop(gone, None)
+
+    def split(self, student: int) -> int:
+        """The person shown as ``student`` now is someone else: they get a new id from now on
+        (the faces followed as ``student`` are handed over at the next frame), and ``student``
+        is known again only by its earlier looks. Returns the new id.
+
+        Raises
+        ------
+        ValueError
+            For an unknown id.
+        """
+        with self.lock:
+            student = self.canonical(student)
+            if student < 0:
+                raise ValueError(f"no student {student}")
+            self._ensure(student)
+            old = self._members[student]
+            new = len(self._members)
+            self._members.append(_Member(old.box.copy(), old.thumb.copy(), old.seen,
+                                         sigs=old.sigs[-1:] if len(old.sigs) > 1 else []))
+            if len(old.sigs) > 1:
+                old.sigs.pop()
+            old.seen = -(1 << 30)  # no continuity by place: the tile shows the new person
+            self._redirects[student] = new
+            return new
+
+    def unsplit(self, student: int, new: int) -> None:
+        """Undo a :meth:`split`: ``new`` is ``student`` again."""
+        with self.lock:
+            self._redirects.pop(student, None)
+            self._members[student].seen = self._members[new].seen
+            self._members[student].sigs.extend(self._members[new].sigs)
+            self._alias[new] = student
+
+    def take_redirects(self) -> dict[int, int]:
+        """The splits not yet applied to the faces followed (the analysis takes them once)."""
+        with self.lock:
+            out, self._redirects = self._redirects, {}
+            return out
 
     def new_student(self) -> int:
         """A new student id for someone known by place and look only (a face followed by
@@ -203,7 +317,7 @@ class Roster:
         not in ``exclude`` (those on screen now), and unless ``name`` is another student's."""
         best, second, who = np.inf, np.inf, None
         for k, m in enumerate(self._members):
-            if k in exclude or not m.sigs:
+            if k in exclude or not m.sigs or k in self._alias:
                 continue
             if name and self.student_for_name(name) not in (None, k):
                 continue  # the name of someone else (a name not seen yet may be a misreading)
@@ -257,6 +371,11 @@ class Roster:
         tuple of int
             ``n`` distinct student ids (0-based).
         """
+        with self.lock:
+            return self._assign(tiles, names, thumbs, hints, sig_of, elsewhere)
+
+    def _assign(self, tiles, names, thumbs, hints, sig_of, elsewhere) -> tuple[int, ...]:
+        """See :meth:`assign`."""
         tiles = np.asarray(tiles).reshape(-1, 4)
         n = len(tiles)
         if len(names) != n or len(thumbs) != n:
@@ -282,7 +401,8 @@ class Roster:
                 used.add(int(hint))
         # 3. continuity by place and look with students seen lately
         recent = [k for k, m in enumerate(self._members)
-                  if k not in used and k not in taken and self._frame - m.seen <= self.memory_frames]
+                  if k not in used and k not in taken and k not in self._alias
+                  and self._frame - m.seen <= self.memory_frames]
         pairs = []
         for i in (i for i in range(n) if ids[i] is None):
             for k in recent:
@@ -311,6 +431,10 @@ class Roster:
                 if sid is not None:
                     ids[i] = sid
                     used.add(sid)
+        for i in range(n):  # a student merged into another is that other (once a frame)
+            if ids[i] is not None and self.canonical(ids[i]) != ids[i]:
+                keep = self.canonical(ids[i])
+                ids[i] = keep if keep not in ids and keep not in taken else None
         for i in range(n):  # 5. new students
             if ids[i] is None:
                 ids[i] = len(self._members)
@@ -325,6 +449,8 @@ class Roster:
             # a name that looks like another student's on screen now is someone else
             if name and (known in (None, sid) or known in ids):
                 m.readings[name] += 1
+                if self.show_names:
+                    m.shown[name] += 1
                 self._by_key.setdefault(name_key(name), sid)
         return tuple(int(s) for s in ids)
 

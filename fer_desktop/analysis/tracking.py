@@ -105,6 +105,15 @@ class FaceTracker:
         """Forget every track (a new source: places mean nothing there)."""
         self.tracks = []
 
+    def rename(self, old: int, new: int) -> None:
+        """The faces followed as student ``old`` are student ``new`` from now on (a merge or a
+        split by the teacher); when ``new`` is followed already, ``old``'s track is dropped."""
+        if any(tr.student == new for tr in self.tracks):
+            self.tracks = [tr for tr in self.tracks if tr.student != old]
+        for tr in self.tracks:
+            if tr.student == old:
+                tr.student = new
+
     def _associate(self, boxes: np.ndarray, thumbs: np.ndarray, t: float,
                    close: np.ndarray | None = None) -> np.ndarray:
         """``(k,) int64``: for each face the index in :attr:`tracks` it continues, or -1 (the

@@ -69,7 +69,7 @@ def unique_folder(parent: Path, stamp: str) -> Path:
 
 def save_session(parent: Path, record: SessionRecord, privacy: PrivacyMode,
                  names: Mapping[int, str], session_csv: Path | None,
-                 stamp: str | None = None) -> SavedSession:
+                 stamp: str | None = None, relabel=None) -> SavedSession:
     """Write a session folder under ``parent``.
 
     Parameters
@@ -82,13 +82,17 @@ def save_session(parent: Path, record: SessionRecord, privacy: PrivacyMode,
         NAMED: ``names`` in every file; ANONYMOUS: "Student N" everywhere; AGGREGATE: no
         per-student file (only ``class_mood.csv``, ``class_mood.png`` and the report).
     names : mapping of int to str
-        Names the teacher typed, per student id (ignored unless NAMED); other students keep
-        the name read from their tile (``record.read_names``).
+        Every student's name (:meth:`fer_desktop.session.live.LiveSession.final_names`;
+        ignored unless NAMED): session.csv, students.csv and the report name each student id
+        this one way.
     session_csv : Path or None
         The recorded session CSV to copy (NAMED / ANONYMOUS); ``None`` or missing: none.
     stamp : str, optional
         ``YYYYmmdd-HHMMSS`` of the session's start, as in the name of its CSV
         (:func:`fer_desktop.session.updates.session_stamp`); default the first frame's time.
+    relabel : callable, optional
+        Who a recorded CSV row's student is after the teacher's merges and splits
+        (:func:`fer_desktop.session.export.copy_csv`).
 
     Returns
     -------
@@ -112,14 +116,13 @@ def save_session(parent: Path, record: SessionRecord, privacy: PrivacyMode,
         folder.chmod(PRIVATE_DIR)
     except OSError as exc:
         raise ExportError(f"Cannot create {printable(folder)}: {exc.strerror or exc}.") from None
-    renames = dict(names) if privacy is PrivacyMode.NAMED else {}
-    names = {**record.read_names, **renames} if privacy is PrivacyMode.NAMED else {}
+    names = dict(names) if privacy is PrivacyMode.NAMED else {}
     files: list[tuple[str, str]] = []
     written: list[Path] = []
     per_student = privacy is not PrivacyMode.AGGREGATE
     if per_student and session_csv is not None and Path(session_csv).exists():
-        written.append(copy_csv(session_csv, folder / "session.csv", renames=renames,
-                                anonymous=privacy is not PrivacyMode.NAMED))
+        written.append(copy_csv(session_csv, folder / "session.csv", renames=names,
+                                anonymous=privacy is not PrivacyMode.NAMED, relabel=relabel))
         files.append(("session.csv", "every analysis, one row per student and frame"))
     summaries = record.summaries(names) if per_student else []
     if summaries:

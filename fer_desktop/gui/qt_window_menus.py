@@ -72,8 +72,8 @@ class QtWindowMenus:
             self._show_error("Nothing to export yet: start a source first.")
             return False
         try:
-            dst = copy_csv(s.csv_path, path, renames=dict(s.typed) if s.privacy.names else {},
-                           anonymous=not s.privacy.names)
+            dst = copy_csv(s.csv_path, path, renames=s.final_names() if s.privacy.names else {},
+                           anonymous=not s.privacy.names, relabel=s.student_of_row)
         except ExportError as exc:
             self._show_error(str(exc))
             return False
@@ -113,19 +113,21 @@ class QtWindowMenus:
         never a silent loss."""
         s = self.session
         if ended is None:
-            args = (s.record, s.privacy, s.typed,
-                    s.csv_path if s.csv_path and s.csv_path.exists() else None, s.stamp)
+            args = (s.record, s.privacy, s.final_names(),
+                    s.csv_path if s.csv_path and s.csv_path.exists() else None, s.stamp,
+                    s.student_of_row)
         else:
-            args = (ended.record, ended.privacy, ended.names, ended.csv_path, ended.stamp)
+            args = (ended.record, ended.privacy, ended.names, ended.csv_path, ended.stamp,
+                    ended.relabel)
         try:
-            saved = save_session(parent, *args[:4], stamp=args[4])
+            saved = save_session(parent, *args[:4], stamp=args[4], relabel=args[5])
             where = f"Saved the session to {saved.folder}."
         except ExportError as exc:
             if ended is None:  # the teacher chose the folder: they hear why and choose again
                 self._show_error(str(exc))
                 return None
             try:
-                saved = save_session(fallback_dir(), *args[:4], stamp=args[4])
+                saved = save_session(fallback_dir(), *args[:4], stamp=args[4], relabel=args[5])
             except ExportError as again:
                 self.save_failed = True
                 kept = f" Its CSV is kept in {ended.csv_path}." if ended.csv_path else ""

@@ -55,6 +55,14 @@ def iso_time(ts: float) -> str:
     return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="milliseconds")
 
 
+def _unix(text: str | None) -> float:
+    """Unix seconds of an :func:`iso_time` cell (NaN when it is not one)."""
+    try:
+        return datetime.fromisoformat(text or "").timestamp()
+    except ValueError:
+        return float("nan")
+
+
 def result_rows(result: FrameResult, names: bool = True) -> list[list]:
     """CSV rows (lists in :data:`CSV_COLUMNS` order) of one :class:`FrameResult`, one per
     student; the ``student`` column holds the student's name, or "Student N" of their id when
@@ -260,7 +268,7 @@ class CsvSink:
 
 def copy_csv(src: str | os.PathLike, dst: str | os.PathLike,
              renames: Mapping[int, str] | None = None, anonymous: bool = False,
-             ids: Mapping[str, int] | None = None) -> Path:
+             ids: Mapping[str, int] | None = None, relabel=None) -> Path:
     """Copy a recorded session CSV to ``dst`` (the GUI's Export).
 
     Parameters
@@ -277,6 +285,10 @@ def copy_csv(src: str | os.PathLike, dst: str | os.PathLike,
         "Student N" are kept.
     ids : mapping of str to int, optional
         Student id of each recorded name, for files without a ``student_id`` column.
+    relabel : callable, optional
+        ``(student_id, unix_time) -> student_id``: who a row's student is after the teacher's
+        merges and splits (:meth:`fer_desktop.session.live.LiveSession.student_of_row`); the
+        row's ``student_id`` is rewritten, and its name follows.
 
     Text cells are neutralised against formulas (:func:`text_cell`); ``dst`` is private
     (0600) when new, and never written while another writer holds it.
@@ -311,6 +323,13 @@ def copy_csv(src: str | os.PathLike, dst: str | os.PathLike,
                 name = row.get("student") or ""
                 sid = (int(row["student_id"]) if (row.get("student_id") or "").isdigit()
                        else ids.get(name))
+                if relabel is not None and sid is not None:
+                    new = relabel(sid, _unix(row.get("timestamp")))
+                    if new != sid:
+                        sid = new
+                        row["student_id"] = str(new)
+                        if not renames.get(sid) and _NUMBERED.fullmatch(name):
+                            row["student"] = name = student_name(sid)
                 if anonymous:
                     if not _NUMBERED.fullmatch(name) and sid is not None:
                         row["student"] = student_name(sid)

@@ -104,11 +104,16 @@ class Ended:
     record : SessionRecord
     privacy : PrivacyMode
     names : dict of int to str
-        Names the teacher typed, per student id.
+        Every student's name at the end of the session, as the privacy mode allows (typed,
+        else read while names could be shown, else "Student N"): every saved file names a
+        student this way.
     csv_path : Path or None
         The recorded session CSV.
     stamp : str
         ``YYYYmmdd-HHMMSS`` of the session's start: the CSV and the saved folder share it.
+    relabel : callable
+        ``(student_id, unix_time) -> student_id``: who a row of the recorded CSV is after the
+        teacher's merges and splits (:meth:`LiveSession.student_of_row`).
     """
 
     record: SessionRecord
@@ -116,6 +121,33 @@ class Ended:
     names: dict[int, str]
     csv_path: Path | None
     stamp: str
+    relabel: object = None
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One of the teacher's corrections of who is who, undoable.
+
+    Attributes
+    ----------
+    kind : str
+        ``"merge"`` (``gone`` is ``keep``) or ``"split"`` (the person shown as ``keep`` since
+        ``since`` is a new student ``gone``).
+    keep, gone : int
+    since, until : float
+        Unix seconds: the recorded rows of ``gone`` (merge: all of them; the analysis gives no
+        row to ``gone`` afterwards) or of ``keep`` from ``since`` up to ``until`` (split: the
+        last frame recorded before it) are relabelled.
+    undo : tuple
+        What the roster and the record need to undo it.
+    """
+
+    kind: str
+    keep: int
+    gone: int
+    since: float
+    until: float
+    undo: tuple
 
 
 class LiveSession:
@@ -158,6 +190,8 @@ class LiveSession:
         self.stamp: str | None = None
         self.run_id: int | None = None
         self.last: Shown | None = None
+        #: The teacher's corrections of who is who, oldest first (undone from the last).
+        self.corrections: list[Correction] = []
         self._run_ids = itertools.count(1)
         self._csv_written = False
 
@@ -173,11 +207,87 @@ class LiveSession:
         return self.settings.privacy
 
     def name_of(self, student_id: int) -> str:
-        """A student's name as the privacy mode allows: typed, else read from their tile, else
-        "Student N". The list, the preview, the CSV export, the report and the alerts all use
-        it."""
+        """A student's name as the privacy mode allows: typed, else read from their tile while
+        names could be shown, else "Student N". The list, the preview, the saved files, the
+        report and the alerts all use it."""
         return self.privacy.name(student_id, self.record.read_names.get(student_id),
                                  self.typed.get(student_id))
+
+    def final_names(self) -> dict[int, str]:
+        """Every student's name now (:meth:`name_of`), by id."""
+        return {sid: self.name_of(sid) for sid in self.record.students}
+
+    # -- who is who: the teacher's corrections ------------------------------------------------
+
+    def merge(self, keep: int, gone: int) -> str | None:
+        """Student ``gone`` is student ``keep`` (re-identification missed them): their rows,
+        timeline, alerts and typed name become ``keep``'s, now and in the saved files, and the
+        analysis gives ``keep``'s id to that person from now on. Returns why not, if refused
+        (the same student; both on screen in the last frame: two people)."""
+        if keep == gone or keep not in self.record.students or gone not in self.record.students:
+            return "Choose two different students."
+        shown = self.last.result.student_ids if self.last is not None else ()
+        if keep in shown and gone in shown:
+            return "They are both on screen now: they are two people."
+        self.roster.reserve(max(self.record.students))
+        saved = self.roster.merge(keep, gone)
+        moved = self.record.relabel(gone, keep)
+        typed = (self.typed.get(keep), self.typed.get(gone))
+        if typed[0] is None and typed[1] is not None:
+            self.typed[keep] = typed[1]
+        self.typed.pop(gone, None)
+        self.corrections.append(Correction("merge", keep, gone, -float("inf"), float("inf"),
+                                           (saved, moved, typed)))
+        self._select_after(gone, keep)
+        return None
+
+    def split(self, student: int) -> str | None:
+        """The person shown as ``student`` since they last came back (after an absence of 2 s
+        or more, else the whole session) is someone else: a new student from then on, in the
+        timeline, the list and the saved files, and for the analysis from now on. Returns why
+        not, if refused."""
+        if student not in self.record.students:
+            return "Choose a student."
+        since = self.record.returned(student)
+        self.roster.reserve(max(self.record.students))
+        new = self.roster.split(student)
+        moved = self.record.relabel(student, new, since)
+        self.corrections.append(Correction("split", student, new, since, self.record.ended,
+                                           (None, moved, (None, None))))
+        self._select_after(student, new)
+        return None
+
+    def undo(self) -> str | None:
+        """Undo the last merge or split; returns what was undone, or None."""
+        if not self.corrections:
+            return None
+        c = self.corrections.pop()
+        saved, moved, typed = c.undo
+        self.record.restore(moved)
+        if c.kind == "merge":
+            self.roster.unmerge(saved)
+            for sid, name in zip((c.keep, c.gone), typed):
+                if name is None:
+                    self.typed.pop(sid, None)
+                else:
+                    self.typed[sid] = name
+            return f"Merge of {self.name_of(c.gone)} into {self.name_of(c.keep)} undone."
+        self.roster.unsplit(c.keep, c.gone)
+        return f"Split of {self.name_of(c.keep)} undone."
+
+    def student_of_row(self, student_id: int, t: float) -> int:
+        """Who a recorded row of ``student_id`` at Unix time ``t`` is after the corrections."""
+        for c in self.corrections:
+            if c.kind == "merge" and student_id == c.gone and t <= c.until:
+                student_id = c.keep
+            elif c.kind == "split" and student_id == c.keep and c.since <= t <= c.until:
+                student_id = c.gone
+        return student_id
+
+    def _select_after(self, old: int, new: int) -> None:
+        if self.selected == old:
+            self.selected = new
+        self._relabel()
 
     def privacy_locked(self, mode: PrivacyMode) -> bool:
         """Whether switching to ``mode`` must wait for the session to stop (to or from the
@@ -242,8 +352,9 @@ class LiveSession:
             return None
         ended = None
         if len(self.record):
-            ended = Ended(self.record, self.privacy, dict(self.typed),
-                          self.csv_path if self._csv_written else None, self.stamp or "")
+            ended = Ended(self.record, self.privacy, self.final_names(),
+                          self.csv_path if self._csv_written else None, self.stamp or "",
+                          self.student_of_row)
         self.state = SessionState.IDLE
         self.run_id = None
         self.error = None
@@ -279,6 +390,7 @@ class LiveSession:
         if self.privacy_locked(mode):
             return AGGREGATE_LOCKED
         self.settings = dataclasses.replace(self.settings, privacy=mode)
+        self.roster.show_names = mode.names
         if not mode.per_student:
             self.selected = None
         self._relabel()
@@ -350,7 +462,9 @@ class LiveSession:
         self.record = SessionRecord()
         self.alerts.reset()
         self.typed = {}
+        self.corrections = []
         self.roster = Roster()
+        self.roster.show_names = self.privacy.names
         self.error = None
         self.selected = None
         self.last = None

@@ -10,6 +10,7 @@ history follows them when the gallery reflows.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 import numpy as np
@@ -110,6 +111,38 @@ class SessionRecord:
     def add_alert(self, alert: Alert) -> None:
         """Record an alert."""
         self.alerts.append(alert)
+
+    def returned(self, student_id: int, gap_s: float = 2.0) -> float:
+        """Unix time at which ``student_id`` last came back after an absence of ``gap_s``
+        seconds or more (a slide, a pause, another page), else their first frame; ``inf`` for a
+        student never seen."""
+        t = np.unique(self._row_t.view()[self._row_student.view() == student_id])
+        if not len(t):
+            return float("inf")
+        gaps = np.flatnonzero(np.diff(t) >= gap_s)
+        return float(t[gaps[-1] + 1]) if len(gaps) else float(t[0])
+
+    def relabel(self, src: int, dst: int, since: float = -np.inf) -> tuple:
+        """Give the rows (and alerts) of student ``src`` from Unix time ``since`` on to student
+        ``dst`` (the teacher merged two students, or split one); returns what :meth:`restore`
+        needs to undo it."""
+        student = self._row_student.view()
+        rows = np.flatnonzero((student == src) & (self._row_t.view() >= since))
+        student[rows] = dst
+        alerts = [k for k, a in enumerate(self.alerts) if a.student_id == src and a.t >= since]
+        for k in alerts:
+            self.alerts[k] = dataclasses.replace(self.alerts[k], student_id=dst)
+        name = self.read_names.get(src)
+        if name is not None and dst not in self.read_names:
+            self.read_names[dst] = name
+        return src, rows, alerts
+
+    def restore(self, undo: tuple) -> None:
+        """Undo a :meth:`relabel`."""
+        src, rows, alerts = undo
+        self._row_student.view()[rows] = src
+        for k in alerts:
+            self.alerts[k] = dataclasses.replace(self.alerts[k], student_id=src)
 
     def class_series(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(t (m,) float64 Unix s, shares (m, 7) float32, faces (m,) int32)`` per frame."""
