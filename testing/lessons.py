@@ -43,7 +43,7 @@ class LessonFrame:
         ``"<screenshot stem>#<tile index>"``.
     scene : str
         What the frame shows (``"class"``, ``"slide"``, ``"rescaled"``, ``"reflow"``,
-        ``"switch"``, ``"other class"``).
+        ``"switch"``, ``"other class"``, ``"back"``: the class after the other class).
     """
 
     image: np.ndarray
@@ -169,7 +169,7 @@ def lesson(image: np.ndarray, tiles: np.ndarray, persons: list[str | None], othe
             o = cv2.resize(other, (w, h), interpolation=cv2.INTER_AREA)
             yield from show(o, None, "other class", scene_s)
             yield from away()
-            img, boxes = image, tiles
+            img, boxes, scene = image, tiles, "back"
         else:
             raise ValueError(f"unknown scene {scene!r}")
         yield from show(img, boxes, scene, scene_s)

@@ -3,8 +3,10 @@ shows. Qt-free. One strategy per detector:
 
 * :class:`DnnSearch` (YuNet, the default): faces first. The whole frame is searched once
   (:meth:`fer_desktop.analysis.yunet.YuNetDetector.detect`, at the scale that brings a 24-pixel
-  face to YuNet's 12) and each face is given to the tile holding its centre; faces outside every
-  tile (a missed tile, a room camera) are kept as faces of their own. In a live analysis a tile
+  face to YuNet's 12), the gallery's tiles are completed by the regular lattice of the faces
+  (:func:`fer_desktop.analysis.lattice.complete_tiles`: cells touching on black, thumbnails
+  drawn over a speaker), and each face is given to the smallest tile holding its centre; faces
+  outside every tile (a room camera) are kept as faces of their own. In a live analysis a tile
   that looks as before keeps its faces, a tile that changed is searched alone, and the whole
   frame is searched again when most tiles changed, every ``faces_every_s`` seconds, and on every
   frame without a gallery (a room camera: half a 1080p frame costs about 20 ms).
