@@ -725,7 +725,25 @@ def calibrate(tflite_path: str | os.PathLike, x_val: np.ndarray, y_val: np.ndarr
         "val_nll_before": round(negative_log_likelihood(logits, fit_to), 4),
         "val_nll_nll_fit": round(negative_log_likelihood(logits, fit_to, t_fit), 4),
         "temperature_fitted_to": "ferplus_votes" if targets is not None else "labels",
+        "uncertain_below": uncertain_threshold(softmax(logits, t), y_val),
     }
+
+
+def uncertain_threshold(probs: np.ndarray, y: np.ndarray, step: float = 0.05,
+                        min_count: int = 20) -> float:
+    """The top probability below which a result is shown as uncertain: the upper edge of the
+    highest confidence bin (``step`` wide, at least ``min_count`` faces) in which fewer than half
+    of the ``(n, 7)`` calibrated probabilities' top classes are right against the ``(n,)``
+    labels; 0 when no bin is (the badge then says "uncertain" only where a guess is more
+    likely wrong than right)."""
+    conf = np.asarray(probs).max(1)
+    right = np.asarray(probs).argmax(1) == np.asarray(y)
+    edge = 0.0
+    for lo in np.arange(0.0, 1.0, step):
+        m = (conf >= lo) & (conf < lo + step)
+        if m.sum() >= min_count and right[m].mean() < 0.5:
+            edge = lo + step
+    return round(float(edge), 2)
 
 
 def update_calibration(tflite_path: str | os.PathLike, data: str | os.PathLike,
