@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QMainWindow, QStyle, QToolBar
+from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QStyle, QToolBar
 
+from fer_desktop.gui.qt_dialogs import QtBoundedSpin
 from fer_desktop.gui.qt_sources import QtSourcePicker
 from fer_desktop.session.privacy import AGGREGATE_LOCKED, PrivacyMode
-from fer_desktop.session.settings import CHART_WINDOWS_MIN, AppSettings
+from fer_desktop.session.settings import CHART_WINDOWS_MIN, RATE, AppSettings
 from fer_desktop.session.updates import SessionState
 
 
@@ -69,11 +70,7 @@ class QtSessionControls(QObject):
         bar.addAction(self.pause)
         bar.addSeparator()
         bar.addWidget(QLabel(" Analyses/s: ", window))
-        self.rate = QDoubleSpinBox(window)
-        self.rate.setRange(0.5, 10.0)
-        self.rate.setSingleStep(0.5)
-        self.rate.setDecimals(1)
-        self.rate.setValue(settings.rate)
+        self.rate = QtBoundedSpin(RATE, settings.rate, window, unit=False)
         self.rate.setToolTip("Analyses per second")
         bar.addWidget(self.rate)
         bar.addSeparator()
@@ -127,9 +124,9 @@ class QtSessionControls(QObject):
 
     def show_settings(self, settings: AppSettings) -> None:
         """Show ``settings`` in the toolbar and the View menu."""
-        if self.rate.value() != settings.rate:
+        if self.rate.number() != settings.rate:
             self.rate.blockSignals(True)
-            self.rate.setValue(settings.rate)
+            self.rate.set_number(settings.rate)
             self.rate.blockSignals(False)
         self.show_chart_window(settings.chart_window_min)
         self.privacy.setCurrentIndex(self.privacy.findData(settings.privacy))

@@ -13,11 +13,14 @@ from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, \
-    QFileDialog, QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, \
+    QFileDialog, QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, \
     QVBoxLayout, QWidget
 
-from fer_desktop.session.alerts import AlertRules
-from fer_desktop.session.settings import DETECTOR_LABELS, AppSettings
+from fer_desktop.session.alerts import FACE_MISSING_MIN, NEGATIVE_FOR_S, NEGATIVE_SHARE, \
+    AlertRules
+from fer_desktop.session.bounds import Bounds
+from fer_desktop.session.settings import DETECTOR_LABELS, RATE, SMOOTHING_S, UNCERTAIN_BELOW, \
+    AppSettings
 
 #: The responsible-use notice, shown once (and from Help at any time).
 NOTICE_HTML = """
@@ -79,13 +82,10 @@ class QtSettingsDialog(QDialog):
         self.setWindowTitle("Settings")  # Qt adds the app's name
         self._base = settings
         a = settings.alerts
-        self.rate = _spin(0.5, 10.0, 0.5, settings.rate, " per second", 1)
-        self.smoothing = _spin(0.0, 10.0, 0.5, settings.smoothing_s, " s", 1)
+        self.rate = QtBoundedSpin(RATE, settings.rate, self)
+        self.smoothing = QtBoundedSpin(SMOOTHING_S, settings.smoothing_s, self)
         self.smoothing.setToolTip("Time constant of the per-student smoothing (0: none)")
-        self.uncertain = QSpinBox(self)
-        self.uncertain.setRange(0, 100)
-        self.uncertain.setSuffix(" %")
-        self.uncertain.setValue(round(100 * settings.uncertain_below))
+        self.uncertain = QtBoundedSpin(UNCERTAIN_BELOW, settings.uncertain_below, self)
         self.uncertain.setToolTip("Results less probable than this are shown as uncertain")
         self.detector = QComboBox(self)
         for name, label in DETECTOR_LABELS.items():
@@ -96,14 +96,11 @@ class QtSettingsDialog(QDialog):
                                  "the classic detector, kept as an alternative.")
         self.negative_on = QCheckBox("when more than", self)
         self.negative_on.setChecked(a.negative_enabled)
-        self.negative_share = QSpinBox(self)
-        self.negative_share.setRange(0, 100)
-        self.negative_share.setSuffix(" %")
-        self.negative_share.setValue(round(100 * a.negative_share))
-        self.negative_for = _spin(0, 3600, 5, a.negative_for_s, " s", 0)
+        self.negative_share = QtBoundedSpin(NEGATIVE_SHARE, a.negative_share, self)
+        self.negative_for = QtBoundedSpin(NEGATIVE_FOR_S, a.negative_for_s, self)
         self.missing_on = QCheckBox("when a student's face is missing for", self)
         self.missing_on.setChecked(a.missing_enabled)
-        self.missing_for = _spin(0.5, 120, 0.5, a.face_missing_min, " min", 1)
+        self.missing_for = QtBoundedSpin(FACE_MISSING_MIN, a.face_missing_min, self)
         self.export_dir = QLineEdit(settings.export_dir, self)
         self.export_dir.setPlaceholderText(default_export_dir)
         browse = QPushButton("Browse…", self)
@@ -140,15 +137,15 @@ class QtSettingsDialog(QDialog):
     def settings(self) -> AppSettings:
         """The edited settings."""
         return dataclasses.replace(
-            self._base, rate=self.rate.value(), smoothing_s=self.smoothing.value(),
-            uncertain_below=self.uncertain.value() / 100.0,
+            self._base, rate=self.rate.number(), smoothing_s=self.smoothing.number(),
+            uncertain_below=self.uncertain.number(),
             detector=str(self.detector.currentData()),
             export_dir=self.export_dir.text().strip(),
             alerts=AlertRules(negative_enabled=self.negative_on.isChecked(),
-                              negative_share=self.negative_share.value() / 100.0,
-                              negative_for_s=self.negative_for.value(),
+                              negative_share=self.negative_share.number(),
+                              negative_for_s=self.negative_for.number(),
                               missing_enabled=self.missing_on.isChecked(),
-                              face_missing_min=self.missing_for.value()))
+                              face_missing_min=self.missing_for.number()))
 
     def _on_browse_clicked(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Save sessions in",
@@ -158,15 +155,40 @@ class QtSettingsDialog(QDialog):
             self.export_dir.setText(path)
 
 
-def _spin(lo: float, hi: float, step: float, value: float, suffix: str,
-          decimals: int) -> QDoubleSpinBox:
-    spin = QDoubleSpinBox()
-    spin.setRange(lo, hi)
-    spin.setSingleStep(step)
-    spin.setDecimals(decimals)
-    spin.setSuffix(suffix)
-    spin.setValue(value)
-    return spin
+class QtBoundedSpin(QDoubleSpinBox):
+    """A spin box over a setting's :class:`~fer_desktop.session.bounds.Bounds`: its range,
+    step, decimals and unit come from them (a fraction whose unit is ``"%"`` is shown as
+    0..100 %).
+
+    Parameters
+    ----------
+    bounds : Bounds
+    value : float
+        The setting's value (a fraction for ``"%"``).
+    parent : QWidget, optional
+    unit : bool
+        Write the unit after the number (off where a label beside it says it).
+    """
+
+    def __init__(self, bounds: Bounds, value: float, parent: QWidget | None = None,
+                 unit: bool = True):
+        super().__init__(parent)
+        self.bounds = bounds
+        self._k = 100.0 if bounds.unit == "%" else 1.0
+        self.setDecimals(bounds.decimals)
+        self.setRange(bounds.lo * self._k, bounds.hi * self._k)
+        self.setSingleStep(bounds.step * self._k)
+        if unit:
+            self.setSuffix(" %" if bounds.unit == "%" else bounds.unit)
+        self.set_number(value)
+
+    def number(self) -> float:
+        """The setting's value shown (a fraction for ``"%"``), within its bounds."""
+        return self.bounds.clamp(self.value() / self._k)
+
+    def set_number(self, value: float) -> None:
+        """Show the setting's ``value`` (a fraction for ``"%"``)."""
+        self.setValue(self.bounds.clamp(value) * self._k)
 
 
 class QtAlertBar(QFrame):

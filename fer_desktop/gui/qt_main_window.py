@@ -30,11 +30,11 @@ from fer_desktop.gui.qt_timeline import QtStudentTimeline
 from fer_desktop.gui.qt_window_menus import QtWindowMenus, sessions_dir
 from fer_desktop.gui.qt_window_views import QtWindowViews, ScreenRects
 from fer_desktop.gui.qt_worker import QtAnalysisWorker
-from fer_desktop.session.live import LiveSession, RunParams
+from fer_desktop.session.live import LiveSession
 from fer_desktop.session.privacy import PrivacyMode
 from fer_desktop.session.record import SessionRecord
-from fer_desktop.session.runner import AnalysisUpdate
-from fer_desktop.session.settings import AppSettings
+from fer_desktop.session.runner import AnalysisUpdate, RunParams
+from fer_desktop.session.settings import RATE, AppSettings
 from fer_desktop.session.updates import SessionState
 
 #: What the preview says before the first analysis.
@@ -71,7 +71,7 @@ class QtMainWindow(QtWindowMenus, QtWindowViews, QMainWindow):
         self._store = QtSettingsStore(settings)
         app_settings = self._store.load()
         if rate is not None:
-            app_settings = dataclasses.replace(app_settings, rate=min(10.0, max(0.5, rate)))
+            app_settings = dataclasses.replace(app_settings, rate=RATE.clamp(rate))
         self._model_path = Path(model_path) if model_path else None
         self._own_rects = ScreenRects()  # read by the capture thread; holds no Qt object
         self.session = LiveSession(app_settings, csv_path=csv_path, sessions_dir=sessions_dir(),
@@ -289,11 +289,7 @@ class QtMainWindow(QtWindowMenus, QtWindowViews, QMainWindow):
             self.statusBar().showMessage(why, 10_000)
         if self.settings.detector != detector and self.state is SessionState.RUNNING:
             self.choose_source(str(self.session.source))  # the next run loads the detector
-        self._store.save(self.settings)
-        if self._worker is not None:
-            self._worker.set_rate(self.settings.rate)
-            self._worker.set_smoothing(self.settings.smoothing_s)
-            self._worker.set_csv_names(self.settings.privacy.names)
+        self._store.save(self.settings)  # a run reads the rate the session set: no relay
         if self.mood_chart.window_min != self.settings.chart_window_min:
             self.mood_chart.set_window_min(self.settings.chart_window_min)
         self._show_settings()
@@ -382,8 +378,8 @@ class QtMainWindow(QtWindowMenus, QtWindowViews, QMainWindow):
 
     @Slot(float)
     def _on_rate_changed(self, value: float) -> None:
-        if value != self.settings.rate:
-            self.apply_settings(dataclasses.replace(self.settings, rate=value))
+        if (rate := self.controls.rate.number()) != self.settings.rate:
+            self.apply_settings(dataclasses.replace(self.settings, rate=rate))
 
     @Slot(int)
     def _on_privacy_activated(self, index: int) -> None:

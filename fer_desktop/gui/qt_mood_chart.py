@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBox
 
 from fer_desktop.session.mood_history import MoodHistory
 from fer_desktop.session.palette import EMOTION_COLOURS
-from fer_desktop.session.settings import CHART_WINDOWS_MIN
+from fer_desktop.session.settings import CHART_WINDOWS_MIN, RATE
 from fer_desktop.labels import EMOTIONS
 from fer_desktop.analysis.result import FrameResult
 from fer_desktop.session.summary import class_mood
@@ -20,7 +20,7 @@ from fer_desktop.session.summary import class_mood
 STACK_ORDER: tuple[str, ...] = ("happy", "surprise", "neutral", "sad", "fear", "disgust", "angry")
 _STACK_INDEX = np.array([EMOTIONS.index(e) for e in STACK_ORDER])
 #: Most analyses per second the history is sized for.
-MAX_RATE = 10.0
+MAX_RATE = RATE.hi
 #: A longer time without a sample (and longer than five analysis intervals) is a pause, drawn
 #: as a gap, seconds.
 GAP_S = 5.0

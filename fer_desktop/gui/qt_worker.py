@@ -5,7 +5,9 @@ Everything the run touches (the source, the CSV) is created and used inside :met
 model, face detector and name recogniser (an :class:`~fer_desktop.session.runner.AnalysisKit`) are
 loaded by the first run of the window and handed back (:attr:`QtAnalysisWorker.kit_ready`), so
 that the next runs (resume, source switch) start at once. Results reach the window through a
-typed signal; stopping is cooperative and never calls ``terminate()``.
+typed signal; stopping is cooperative and never calls ``terminate()``. What the teacher changes
+while it runs (the rate, the smoothing, names in the CSV) reaches the run through its params'
+:class:`~fer_desktop.session.runner.TuningFeed`, which the session sets: not through the worker.
 """
 
 from __future__ import annotations
@@ -20,8 +22,7 @@ from fer_desktop.analysis.emotions import ModelError
 from fer_desktop.analysis.faces import FaceDetectorError
 from fer_desktop.capture.sources import SourceError
 from fer_desktop.session.export import ExportError
-from fer_desktop.session.live import RunParams
-from fer_desktop.session.runner import AnalysisKit, AnalysisRun
+from fer_desktop.session.runner import AnalysisKit, AnalysisRun, RunParams
 
 log = logging.getLogger(__name__)
 
@@ -67,32 +68,8 @@ class QtAnalysisWorker(QThread):
         self.model_path = Path(model_path) if model_path else None
         self._run: AnalysisRun | None = None
         self._stopping = False
-        self._pending: dict[str, object] = {}
         #: CSV rows written by this run (read after it finished).
         self.rows_written = 0
-
-    def set_rate(self, rate: float) -> None:
-        """Analyses per second, from the next analysis on."""
-        self._set("rate", rate)
-
-    def set_smoothing(self, seconds: float) -> None:
-        """The smoothing time constant, from the next analysis on."""
-        self._set("smoothing", seconds)
-
-    def set_csv_names(self, names: bool) -> None:
-        """Names or "Student N" in the CSV, from the next row on."""
-        self._set("csv_names", names)
-
-    def _set(self, key: str, value) -> None:
-        self._pending[key] = value
-        run = self._run
-        if run is not None:
-            self._apply(run)
-
-    def _apply(self, run: AnalysisRun) -> None:
-        for key, value in list(self._pending.items()):
-            {"rate": run.set_rate, "smoothing": run.set_smoothing,
-             "csv_names": run.set_csv_names}[key](value)
 
     def stop(self) -> None:
         """Ask the run to finish and wait until it has (at most one analysis); never
@@ -115,7 +92,6 @@ class QtAnalysisWorker(QThread):
                     self.status.emit(self.kit.notice)
             run = AnalysisRun(self.params, self.kit, self.updated.emit, self.status.emit)
             self._run = run
-            self._apply(run)
             if self._stopping:
                 return
             run.run()

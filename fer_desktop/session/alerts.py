@@ -21,11 +21,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fer_desktop.session.bounds import Bounds
 from fer_desktop.session.summary import negative_share
 
 
 #: Seconds without observation after which running conditions start over.
 GAP_S = 10.0
+
+#: The alert thresholds' bounds (:class:`AlertRules` checks them, the settings dialog shows them).
+NEGATIVE_SHARE = Bounds(0.0, 1.0, 0.05, 0, "%")
+NEGATIVE_FOR_S = Bounds(0.0, 3600.0, 5.0, 0, " s")
+FACE_MISSING_MIN = Bounds(0.0, 120.0, 0.5, 1, " min")
 
 
 class AlertKind(enum.Enum):
@@ -44,13 +50,15 @@ class AlertRules:
     negative_enabled : bool
         Whether the negative-share alert is on.
     negative_share : float
-        Fraction of the visible faces (0..1) above which the class counts as negative.
+        Fraction of the visible faces (:data:`NEGATIVE_SHARE`, 0..1) above which the class
+        counts as negative.
     negative_for_s : float
-        Seconds the share must stay above ``negative_share`` before the alert fires.
+        Seconds (:data:`NEGATIVE_FOR_S`) the share must stay above ``negative_share`` before
+        the alert fires.
     missing_enabled : bool
         Whether the missing-face alert is on.
     face_missing_min : float
-        Minutes a tile must show no face before the alert fires.
+        Minutes (:data:`FACE_MISSING_MIN`) a tile must show no face before the alert fires.
     """
 
     negative_enabled: bool = True
@@ -60,10 +68,9 @@ class AlertRules:
     face_missing_min: float = 2.0
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.negative_share <= 1.0:
-            raise ValueError(f"negative_share must be in 0..1, got {self.negative_share}")
-        if self.negative_for_s < 0 or self.face_missing_min < 0:
-            raise ValueError("alert durations must not be negative")
+        NEGATIVE_SHARE.check("negative_share", self.negative_share)
+        NEGATIVE_FOR_S.check("negative_for_s", self.negative_for_s)
+        FACE_MISSING_MIN.check("face_missing_min", self.face_missing_min)
 
 
 @dataclass(frozen=True)

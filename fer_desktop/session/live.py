@@ -5,8 +5,9 @@ analyses (or will, once resumed), the privacy mode, the names the teacher typed,
 student is, and what each analysed frame shows (badges, list rows, alerts, the class chart's
 sample). The window binds to it: it forwards the teacher's commands (start, pause, resume,
 stop, choose a source, rename, switch the privacy mode), starts an analysis run with the
-:class:`RunParams` a command returns, hands each result to :meth:`LiveSession.add`, and draws
-what comes back. The analysis itself runs elsewhere (a worker thread); so does drawing.
+:class:`~fer_desktop.session.runner.RunParams` a command returns, hands each result to
+:meth:`LiveSession.add`, and draws what comes back. The analysis itself runs elsewhere (a
+worker thread); so does drawing.
 
 States: IDLE -Start-> RUNNING -Pause-> PAUSED -Resume-> RUNNING; Stop from either -> IDLE. A
 source chosen while running is switched to at once; while paused or idle, it is the one that
@@ -30,47 +31,9 @@ from fer_desktop.session.alerts import Alert, AlertEngine
 from fer_desktop.session.badges import Badge, badges_for
 from fer_desktop.session.privacy import AGGREGATE_LOCKED, PrivacyMode
 from fer_desktop.session.record import SessionRecord
+from fer_desktop.session.runner import RunParams, Tuning, TuningFeed
 from fer_desktop.session.settings import AppSettings
 from fer_desktop.session.updates import SessionState, session_file_name, session_stamp
-
-
-@dataclass(frozen=True)
-class RunParams:
-    """Everything an analysis run needs, as one value (the window hands it to the worker).
-
-    Attributes
-    ----------
-    run_id : int
-        Results of older runs are dropped (:meth:`LiveSession.add`).
-    source : SourceSpec
-    rate : float
-        Analyses per second.
-    smoothing_s : float
-        Time constant of the per-student smoothing, seconds.
-    csv_path : Path or None
-        The session CSV (``None`` in the aggregate-only mode: no per-student file).
-    csv_append : bool
-        Append to it (a session going on after a pause or a source switch).
-    csv_names : bool
-        Write names in it (else "Student N"); the worker is told when the mode changes.
-    roster : Roster
-        The session's students: ids go on across pauses and source switches.
-    exclude : callable or None
-        Returns the screen rectangles never to analyse (the app's own window).
-    detector : str
-        The face detector's name (:data:`fer_desktop.analysis.faces.DETECTORS`).
-    """
-
-    run_id: int
-    source: SourceSpec
-    rate: float
-    smoothing_s: float
-    csv_path: Path | None
-    csv_append: bool
-    csv_names: bool
-    roster: Roster
-    exclude: object = None
-    detector: str = "yunet"
 
 
 @dataclass(frozen=True)
@@ -194,6 +157,9 @@ class LiveSession:
         self.corrections: list[Correction] = []
         self._run_ids = itertools.count(1)
         self._csv_written = False
+        #: What the runs read while they go on (the rate, the smoothing, names in the CSV): set
+        #: here, and only here, whenever the settings or the privacy mode change.
+        self.tuning = TuningFeed(self._tuning())
 
     # -- what the session is ----------------------------------------------------------------
 
@@ -390,6 +356,7 @@ class LiveSession:
         if self.privacy_locked(mode):
             return AGGREGATE_LOCKED
         self.settings = dataclasses.replace(self.settings, privacy=mode)
+        self.tuning.set(self._tuning())
         self.roster.show_names = mode.names
         if not mode.per_student:
             self.selected = None
@@ -405,6 +372,7 @@ class LiveSession:
             if why is not None:
                 settings = dataclasses.replace(settings, privacy=self.privacy)
         self.settings = settings
+        self.tuning.set(self._tuning())
         self.alerts.set_rules(self._alert_rules())
         self._relabel()
         return why
@@ -485,11 +453,12 @@ class LiveSession:
         self.alerts.reset()
         per_student = self.privacy.per_student
         return RunParams(
-            run_id=self.run_id, source=self.source, rate=self.settings.rate,
-            smoothing_s=self.settings.smoothing_s,
+            run_id=self.run_id, source=self.source, tuning=self.tuning,
             csv_path=self.csv_path if per_student else None, csv_append=self._csv_written,
-            csv_names=self.privacy.names, roster=self.roster, exclude=self.exclude,
-            detector=self.settings.detector)
+            roster=self.roster, exclude=self.exclude, detector=self.settings.detector)
+
+    def _tuning(self) -> Tuning:
+        return Tuning(self.settings.rate, self.settings.smoothing_s, self.privacy.names)
 
     def _relabel(self) -> None:
         """Rename the badges of the last frame shown (a rename, a privacy switch)."""

@@ -2,6 +2,11 @@
 the session CSV, hand each result on; until stopped or the source ends. The window's worker
 thread runs it (:class:`fer_desktop.gui.qt_worker.QtAnalysisWorker`); tests run it directly.
 
+A run is described by one value, :class:`RunParams`, which the session makes
+(:meth:`fer_desktop.session.live.LiveSession.start`). What the teacher may change while it runs
+(the rate, the smoothing, names in the CSV) reaches it one way: the session sets its
+:class:`TuningFeed`, and the run reads it before every analysis.
+
 What takes long to load (the expression model, the face detector, the name recogniser) is an
 :class:`AnalysisKit`, made once and kept across the runs of a session: a pause, a resume or a
 source switch starts the next run at once.
@@ -20,14 +25,106 @@ from fer_desktop.analysis.emotions import EmotionModel
 from fer_desktop.analysis.faces import FaceDetector, FaceDetectorError, load_detector
 from fer_desktop.analysis.names import NameReader
 from fer_desktop.analysis.pipeline import Analyzer, FrameResult
+from fer_desktop.analysis.roster import Roster
 from fer_desktop.capture.readers import open_reader
+from fer_desktop.capture.spec import SourceSpec
 from fer_desktop.session.export import CsvSink
-from fer_desktop.session.live import RunParams
+from fer_desktop.session.settings import RATE, SMOOTHING_S
 from fer_desktop.session.updates import RateMonitor, make_preview
 
 log = logging.getLogger(__name__)
 
-MIN_RATE, MAX_RATE = 0.1, 30.0
+
+@dataclass(frozen=True)
+class Tuning:
+    """What the teacher may change while a run goes on.
+
+    Attributes
+    ----------
+    rate : float
+        Analyses per second; the run clamps it to :data:`fer_desktop.session.settings.RATE`.
+    smoothing_s : float
+        Time constant of the per-student smoothing, seconds.
+    csv_names : bool
+        Write names in the CSV (else "Student N").
+    """
+
+    rate: float
+    smoothing_s: float
+    csv_names: bool
+
+
+class TuningFeed:
+    """The current :class:`Tuning` of a session's runs: the session sets it (the window's
+    thread), a run reads it before every analysis (its own thread). The value is replaced
+    whole, never changed in place, so that a reader sees one setting or the next, never half
+    of each.
+
+    Parameters
+    ----------
+    tuning : Tuning
+    """
+
+    def __init__(self, tuning: Tuning):
+        self._tuning = tuning
+
+    @property
+    def current(self) -> Tuning:
+        return self._tuning
+
+    def set(self, tuning: Tuning) -> None:
+        """From the next analysis on, runs use ``tuning``."""
+        self._tuning = tuning
+
+
+@dataclass(frozen=True)
+class RunParams:
+    """Everything an analysis run needs, as one value (the session makes it, the window hands
+    it to the worker).
+
+    Attributes
+    ----------
+    run_id : int
+        Results of older runs are dropped (:meth:`fer_desktop.session.live.LiveSession.add`).
+    source : SourceSpec
+    tuning : TuningFeed
+        The rate, the smoothing and names in the CSV, as the session sets them while the run
+        goes on (:attr:`rate`, :attr:`smoothing_s` and :attr:`csv_names` read it now).
+    csv_path : Path or None
+        The session CSV (``None`` in the aggregate-only mode: no per-student file).
+    csv_append : bool
+        Append to it (a session going on after a pause or a source switch).
+    roster : Roster
+        The session's students: ids go on across pauses and source switches.
+    exclude : callable or None
+        Returns the screen rectangles never to analyse (the app's own window).
+    detector : str
+        The face detector's name (:data:`fer_desktop.analysis.faces.DETECTORS`).
+    """
+
+    run_id: int
+    source: SourceSpec
+    tuning: TuningFeed
+    csv_path: Path | None
+    csv_append: bool
+    roster: Roster
+    exclude: object = None
+    detector: str = "yunet"
+
+    @property
+    def rate(self) -> float:
+        """Analyses per second now."""
+        return self.tuning.current.rate
+
+    @property
+    def smoothing_s(self) -> float:
+        """The smoothing time constant now, seconds."""
+        return self.tuning.current.smoothing_s
+
+    @property
+    def csv_names(self) -> bool:
+        """Whether the CSV gets names now."""
+        return self.tuning.current.csv_names
 
 
 @dataclass
@@ -125,7 +222,8 @@ class AnalysisUpdate:
 
 
 class AnalysisRun:
-    """One run of :class:`RunParams` with an :class:`AnalysisKit`.
+    """One run of :class:`RunParams` with an :class:`AnalysisKit`; it reads the params'
+    :class:`TuningFeed` before every analysis.
 
     Parameters
     ----------
@@ -144,33 +242,9 @@ class AnalysisRun:
         self.kit = kit
         self.on_update = on_update
         self.on_status = on_status or (lambda message: None)
-        self._lock = threading.Lock()
-        self._rate = self._clamp(params.rate)
-        self._smoothing_s = float(params.smoothing_s)
-        self._csv_names = params.csv_names
         self._stop = threading.Event()
         self._reader = None
         self.rows = 0
-
-    @staticmethod
-    def _clamp(rate: float) -> float:
-        return min(MAX_RATE, max(MIN_RATE, float(rate)))
-
-    def set_rate(self, rate: float) -> None:
-        """Analyses per second, from the next analysis on."""
-        with self._lock:
-            self._rate = self._clamp(rate)
-
-    def set_smoothing(self, seconds: float) -> None:
-        """The smoothing time constant, from the next analysis on."""
-        with self._lock:
-            self._smoothing_s = max(0.0, float(seconds))
-
-    def set_csv_names(self, names: bool) -> None:
-        """Write names (else "Student N") in the CSV, from the next row on (the privacy mode
-        changed)."""
-        with self._lock:
-            self._csv_names = bool(names)
 
     def stop(self) -> None:
         """Ask the run to end after the current analysis (from any thread)."""
@@ -190,7 +264,8 @@ class AnalysisRun:
         """
         p = self.params
         source = p.source.make(repeat_images=True, realtime=True, exclude=p.exclude)
-        analyzer = Analyzer(self.kit.model, self.kit.detector, smoothing_s=self._smoothing_s,
+        analyzer = Analyzer(self.kit.model, self.kit.detector,
+                            smoothing_s=SMOOTHING_S.clamp(p.smoothing_s),
                             keep_image=True, roster=p.roster, names=self.kit.names)
         sink = None
         self._reader = reader = open_reader(source)
@@ -209,9 +284,9 @@ class AnalysisRun:
                         self.on_status(f"End of {source.label}.")
                         break
                     continue
-                with self._lock:
-                    analyzer.smoother.tau_s = self._smoothing_s
-                    names, period = self._csv_names, 1.0 / self._rate
+                tuning = p.tuning.current  # one value: what the session set last
+                analyzer.smoother.tau_s = SMOOTHING_S.clamp(tuning.smoothing_s)
+                names, period = tuning.csv_names, 1.0 / RATE.clamp(tuning.rate)
                 result = analyzer.analyze(frame)
                 if p.csv_path is not None:
                     if sink is None:  # created on the first frame: a failed start leaves no file

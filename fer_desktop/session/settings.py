@@ -1,5 +1,10 @@
 """The teacher's settings, as a frozen dataclass with defaults and bounds. Qt-free.
 
+Each number's bounds are declared once, here (:data:`RATE`, :data:`SMOOTHING_S`,
+:data:`UNCERTAIN_BELOW`) or beside :class:`~fer_desktop.session.alerts.AlertRules`: the settings
+check their values with them, the analysis run clamps the rate with :data:`RATE`, and the
+settings dialog and the toolbar take their ranges from them.
+
 :mod:`fer_desktop.gui.qt_settings` stores them in ``QSettings``; :meth:`AppSettings.from_mapping`
 turns whatever was stored (strings from an INI file, values of an older version, garbage) into
 valid settings, falling back to the default of each field it cannot read.
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 
 from fer_desktop.analysis.faces import DETECTORS
 from fer_desktop.session.alerts import AlertRules
+from fer_desktop.session.bounds import Bounds
 from fer_desktop.session.privacy import PrivacyMode
 
 #: What the settings call each face detector (:data:`fer_desktop.analysis.faces.DETECTORS`).
@@ -23,6 +29,13 @@ DETECTOR_LABELS: dict[str, str] = {"yunet": "YuNet (neural network, default)",
 #: Windows of the class-mood chart, minutes.
 CHART_WINDOWS_MIN: tuple[int, ...] = (1, 5, 15)
 
+#: Analyses per second.
+RATE = Bounds(0.5, 10.0, 0.5, 1, " per second")
+#: Time constant of the per-student smoothing, seconds (0: none).
+SMOOTHING_S = Bounds(0.0, 10.0, 0.5, 1, " s")
+#: Results less probable than this (a fraction, shown as a percentage) are uncertain.
+UNCERTAIN_BELOW = Bounds(0.0, 1.0, 0.01, 0, "%")
+
 
 @dataclass(frozen=True)
 class AppSettings:
@@ -31,11 +44,12 @@ class AppSettings:
     Attributes
     ----------
     rate : float
-        Analyses per second, 0.5..10.
+        Analyses per second, in :data:`RATE`.
     smoothing_s : float
-        Time constant of the per-student smoothing, seconds, 0..10 (0: none).
+        Time constant of the per-student smoothing, seconds, in :data:`SMOOTHING_S` (0: none).
     uncertain_below : float
-        Results whose top probability is below this (0..1) are shown as uncertain.
+        Results whose top probability is below this (:data:`UNCERTAIN_BELOW`, 0..1) are shown
+        as uncertain.
     chart_window_min : int
         Minutes shown by the class-mood chart, one of :data:`CHART_WINDOWS_MIN`.
     alerts : AlertRules
@@ -59,12 +73,9 @@ class AppSettings:
     detector: str = DETECTORS[0]
 
     def __post_init__(self) -> None:
-        if not 0.5 <= self.rate <= 10.0:
-            raise ValueError(f"rate must be in 0.5..10 analyses/s, got {self.rate}")
-        if not 0.0 <= self.smoothing_s <= 10.0:
-            raise ValueError(f"smoothing must be in 0..10 s, got {self.smoothing_s}")
-        if not 0.0 <= self.uncertain_below <= 1.0:
-            raise ValueError(f"uncertain_below must be in 0..1, got {self.uncertain_below}")
+        RATE.check("rate (analyses per second)", self.rate)
+        SMOOTHING_S.check("smoothing_s", self.smoothing_s)
+        UNCERTAIN_BELOW.check("uncertain_below", self.uncertain_below)
         if self.chart_window_min not in CHART_WINDOWS_MIN:
             raise ValueError(f"chart window must be one of {CHART_WINDOWS_MIN} min")
         if self.detector not in DETECTORS:
