@@ -47,6 +47,9 @@ class QtSessionControls(QObject):
         self.choose_meeting = self._action("Choose the meeting on screen…", "Ctrl+M",
                                            tip="Drag a rectangle over the meeting's gallery")
         self.quit = self._action("Quit", QKeySequence.StandardKey.Quit)
+        self.undo = self._action("Undo", QKeySequence.StandardKey.Undo,
+                                 tip="Undo the last merge or split of students")
+        self.undo.setEnabled(False)
         self.notice = self._action("Responsible use…")
         self.shortcuts = self._action("Keyboard shortcuts", "F1")
         self.legend = self._action("Badge legend…")
@@ -95,6 +98,8 @@ class QtSessionControls(QObject):
         session.addAction(self.settings)
         session.addSeparator()
         session.addAction(self.quit)
+        edit = menus.addMenu("&Edit")
+        edit.addAction(self.undo)
         view = menus.addMenu("&View")
         view.addActions(self.chart_windows.actions())
         help_menu = menus.addMenu("&Help")
@@ -115,7 +120,13 @@ class QtSessionControls(QObject):
     def all_actions(self) -> list[QAction]:
         """Every action, menu order (for the shortcuts' help)."""
         return [self.choose_meeting, self.start, self.pause, self.export_session,
-                self.export_csv, self.snapshot, self.settings, self.shortcuts, self.quit]
+                self.export_csv, self.snapshot, self.settings, self.undo, self.shortcuts,
+                self.quit]
+
+    def show_undo(self, what: str | None) -> None:
+        """Undo reads "Undo merge" or "Undo split" (``what``), or is disabled (None)."""
+        self.undo.setText(f"Undo {what}" if what else "Undo")
+        self.undo.setEnabled(what is not None)
 
     def show_chart_window(self, minutes: int) -> None:
         """Check the View menu's entry of ``minutes``."""

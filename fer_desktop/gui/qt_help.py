@@ -61,12 +61,17 @@ def show_shortcuts(parent: QWidget, actions: list[QAction]) -> QDialog:
     dialog, layout = _dialog(parent, "Keyboard shortcuts")
     grid = QGridLayout()
     grid.setHorizontalSpacing(24)
-    rows = shortcut_rows(actions) + [("Double-click a name", "Type the student's name"),
-                                     ("Click a tile or a row", "Show the student's timeline")]
+    rows = shortcut_rows(actions) + [
+        ("Double-click a name", "Type the student's name"),
+        ("Click a tile or a row", "Show the student's timeline"),
+        ("Right-click a row", "Merge two students, or split one")]
     for r, (keys, what) in enumerate(rows):
         key = QLabel(f"<b>{html.escape(keys)}</b>", dialog)
+        key.setTextFormat(Qt.TextFormat.RichText)
         grid.addWidget(key, r, 0)
-        grid.addWidget(QLabel(html.escape(what), dialog), r, 1)
+        words = QLabel(what, dialog)  # plain text: shown as written, never escaped twice
+        words.setTextFormat(Qt.TextFormat.PlainText)
+        grid.addWidget(words, r, 1)
     layout.addLayout(grid)
     _close_buttons(dialog, layout)
     dialog.open()

@@ -27,6 +27,7 @@ from fer_desktop.gui.qt_settings import QtSettingsStore
 from fer_desktop.gui.qt_sources import PICK_FILE, PICK_REGION
 from fer_desktop.gui.qt_student_table import QtStudentTable
 from fer_desktop.gui.qt_timeline import QtStudentTimeline
+from fer_desktop.gui.qt_window_corrections import QtWindowCorrections
 from fer_desktop.gui.qt_window_menus import QtWindowMenus, sessions_dir
 from fer_desktop.gui.qt_window_views import QtWindowViews, ScreenRects
 from fer_desktop.gui.qt_worker import QtAnalysisWorker
@@ -43,7 +44,7 @@ WELCOME = ("Choose the meeting: Session ▸ Choose the meeting on screen… (Ctr
            "fer-desktop never analyses its own window.")
 
 
-class QtMainWindow(QtWindowMenus, QtWindowViews, QMainWindow):
+class QtMainWindow(QtWindowMenus, QtWindowViews, QtWindowCorrections, QMainWindow):
     """fer-desktop's window.
 
     Parameters
@@ -149,6 +150,7 @@ class QtMainWindow(QtWindowMenus, QtWindowViews, QMainWindow):
                 (self.timeline.closed, self._on_timeline_closed),
                 (self.mood_chart.window_changed, self._on_mood_chart_window_changed)):
             signal.connect(slot)
+        self._bind_corrections()
         self._timeline_timer = QTimer(self)
         self._timeline_timer.setInterval(1000)
         self._timeline_timer.timeout.connect(self._on_timeline_timer)

@@ -1,15 +1,25 @@
 """The student list: one row per student with their expression and its confidence, sortable by
-any column, keyed by student id (a row follows its student when the gallery reflows)."""
+any column (names naturally: "Student 9" before "Student 100"), keyed by student id (a row
+follows its student when the gallery reflows); its context menu merges two students or splits
+one."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
+from functools import partial
+
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QStyledItemDelegate, \
-    QTableView, QWidget
+from PySide6.QtGui import QBrush, QColor, QContextMenuEvent, QFont
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QMenu, \
+    QStyledItemDelegate, QTableView, QWidget
 
 from fer_desktop.gui.qt_icons import badge_icon
-from fer_desktop.session.badges import Badge, BadgeKind, confidence_text
+from fer_desktop.session.badges import Badge, BadgeKind, confidence_text, natural_key
+
+#: The context menu's entries.
+MERGE_TEXT = "Merge with"
+SPLIT_TEXT = "Split: someone else since they came back"
 
 #: Sort key of the rows without a face (after every expression, by confidence).
 _NO_FACE_CONFIDENCE = -1.0
@@ -66,7 +76,7 @@ class _StudentModel(QAbstractTableModel):
             return confidence_text(badge.confidence) if badge.has_face else "–"
         if role == Qt.ItemDataRole.UserRole:  # the sort key
             if col == 0:
-                return badge.student.casefold()
+                return natural_key(badge.student)
             if col == 1:
                 return badge.label
             return float(badge.confidence) if badge.has_face else _NO_FACE_CONFIDENCE
@@ -133,7 +143,10 @@ class QtStudentTable(QTableView):
     Rows are keyed by student id and updated in place: an open name editor, the selection and
     the sort order survive every refresh. Clicking a row selects the student
     (:attr:`student_clicked`); double-clicking the name lets the teacher type it
-    (:attr:`name_edited`) unless :attr:`names_editable` is off (anonymous mode).
+    (:attr:`name_edited`) unless :attr:`names_editable` is off (anonymous mode). A row's
+    context menu (:meth:`context_menu`) says who is who: "Merge with ▸" another student of the
+    session (:attr:`merge_requested`), or "Split: someone else since they came back"
+    (:attr:`split_requested`); the session decides, and may refuse.
 
     Signals
     -------
@@ -141,11 +154,17 @@ class QtStudentTable(QTableView):
         Student id of the row clicked.
     name_edited(int, str)
         Student id and the name typed.
+    merge_requested(int, int)
+        The student of the row and the one chosen: the same person.
+    split_requested(int)
+        The student of the row: someone else since they came back.
     """
 
     COLUMNS = _StudentModel.COLUMNS
     student_clicked = Signal(int)
     name_edited = Signal(int, str)
+    merge_requested = Signal(int, int)
+    split_requested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -170,6 +189,12 @@ class QtStudentTable(QTableView):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setSortIndicatorShown(True)
         self.clicked.connect(self._on_clicked)
+        self._session_students: Callable[[], dict[int, str]] = dict
+
+    def set_session_students(self, students: Callable[[], dict[int, str]]) -> None:
+        """Where the "Merge with" submenu finds every student of the session, ``{id: shown
+        name}`` (also those not on screen now), when it opens."""
+        self._session_students = students
 
     @property
     def names_editable(self) -> bool:
@@ -226,6 +251,35 @@ class QtStudentTable(QTableView):
         self.setCurrentIndex(index)
         self.edit(index)
         return True
+
+    def context_menu(self, student_id: int) -> QMenu:
+        """The context menu of ``student_id``'s row: "Merge with ▸" every other student of the
+        session by their shown name (naturally sorted; a name shown twice gets its number),
+        and "Split: someone else since they came back"."""
+        menu = QMenu(self)
+        merge = menu.addMenu(MERGE_TEXT)
+        merge.setToolTipsVisible(True)
+        others = {sid: name for sid, name in self._session_students().items()
+                  if sid != student_id}
+        twice = {n for n, k in Counter(others.values()).items() if k > 1}
+        for sid, name in sorted(others.items(), key=lambda item: natural_key(item[1])):
+            action = merge.addAction(f"{name} (no. {sid + 1})" if name in twice else name)
+            action.setToolTip("This student and that one are the same person")
+            action.triggered.connect(partial(self.merge_requested.emit, student_id, sid))
+        merge.setEnabled(bool(others))
+        split = menu.addAction(SPLIT_TEXT)
+        split.setToolTip("The person shown since this student last came back is someone else")
+        split.triggered.connect(partial(self.split_requested.emit, student_id))
+        return menu
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        index = self.indexAt(event.pos())
+        if not index.isValid():
+            return
+        source = self._proxy.mapToSource(index)
+        menu = self.context_menu(self._model.ids[source.row()])
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(event.globalPos())  # not a nested event loop: the analysis goes on
 
     def _name_typed(self, index: QModelIndex, name: str) -> None:
         source = self._proxy.mapToSource(index)

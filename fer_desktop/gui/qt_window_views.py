@@ -72,6 +72,7 @@ class QtWindowViews:
         else:
             self._recording.setText("Paused" if s.state is SessionState.PAUSED else "")
         self._recording.setToolTip(str(s.csv_path or ""))
+        self._show_undo()
         if s.state is SessionState.PAUSED:
             self._show_paused()
 

@@ -11,6 +11,7 @@ boxes can be tested without a display.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from fer_desktop.session.palette import CAMERA_OFF_COLOUR, CAMERA_OFF_TEXT, NO_F
 from fer_desktop.analysis.result import FrameResult
 from fer_desktop.analysis.tiles import TileState
 
-__all__ = ["Badge", "BadgeKind", "TileState", "badges_for", "confidence_text"]
+__all__ = ["Badge", "BadgeKind", "TileState", "badges_for", "confidence_text", "natural_key"]
 
 #: Default confidence below which a result is shown as uncertain.
 UNCERTAIN_BELOW = 0.4
@@ -146,6 +147,12 @@ def confidence_text(confidence: float) -> str:
     if not np.isfinite(confidence):
         return ""
     return f"{round(100 * float(confidence))}%"
+
+
+def natural_key(name: str) -> str:
+    """A key that sorts names as people read them: case-insensitive, numbers by value
+    ("Student 9" before "Student 74" before "Student 100")."""
+    return re.sub(r"\d+", lambda m: m.group().lstrip("0").rjust(24, "0"), name.casefold())
 
 
 def badges_for(result: FrameResult, names: Mapping[int, str] | Sequence[str] | None = None,

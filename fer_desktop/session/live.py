@@ -4,10 +4,10 @@ A :class:`LiveSession` knows whether a session is open, running or paused, which
 analyses (or will, once resumed), the privacy mode, the names the teacher typed, who each
 student is, and what each analysed frame shows (badges, list rows, alerts, the class chart's
 sample). The window binds to it: it forwards the teacher's commands (start, pause, resume,
-stop, choose a source, rename, switch the privacy mode), starts an analysis run with the
-:class:`~fer_desktop.session.runner.RunParams` a command returns, hands each result to
-:meth:`LiveSession.add`, and draws what comes back. The analysis itself runs elsewhere (a
-worker thread); so does drawing.
+stop, choose a source, rename, switch the privacy mode, merge, split, undo), starts an
+analysis run with the :class:`~fer_desktop.session.runner.RunParams` a command returns, hands
+each result to :meth:`LiveSession.add`, and draws what comes back. The analysis itself runs
+elsewhere (a worker thread); so does drawing.
 
 States: IDLE -Start-> RUNNING -Pause-> PAUSED -Resume-> RUNNING; Stop from either -> IDLE. A
 source chosen while running is switched to at once; while paused or idle, it is the one that
@@ -34,6 +34,10 @@ from fer_desktop.session.record import SessionRecord
 from fer_desktop.session.runner import RunParams, Tuning, TuningFeed
 from fer_desktop.session.settings import AppSettings
 from fer_desktop.session.updates import SessionState, session_file_name, session_stamp
+
+
+#: Why a correction of who is who is refused when no session is open.
+NOT_OPEN = "The session has ended: its files are saved as they were."
 
 
 @dataclass(frozen=True)
@@ -190,6 +194,8 @@ class LiveSession:
         timeline, alerts and typed name become ``keep``'s, now and in the saved files, and the
         analysis gives ``keep``'s id to that person from now on. Returns why not, if refused
         (the same student; both on screen in the last frame: two people)."""
+        if not self.open:
+            return NOT_OPEN
         if keep == gone or keep not in self.record.students or gone not in self.record.students:
             return "Choose two different students."
         shown = self.last.result.student_ids if self.last is not None else ()
@@ -212,6 +218,8 @@ class LiveSession:
         or more, else the whole session) is someone else: a new student from then on, in the
         timeline, the list and the saved files, and for the analysis from now on. Returns why
         not, if refused."""
+        if not self.open:
+            return NOT_OPEN
         if student not in self.record.students:
             return "Choose a student."
         since = self.record.returned(student)
@@ -223,9 +231,21 @@ class LiveSession:
         self._select_after(student, new)
         return None
 
+    def same_person(self, a: int, b: int) -> str | None:
+        """The teacher says students ``a`` and ``b`` are one person: :meth:`merge` them into
+        the one seen first (the lower id; their earlier rows keep it, and so does the
+        session CSV). Returns why not, if refused."""
+        return self.merge(min(a, b), max(a, b))
+
+    @property
+    def can_undo(self) -> bool:
+        """Whether a correction of the open session can be undone."""
+        return self.open and bool(self.corrections)
+
     def undo(self) -> str | None:
-        """Undo the last merge or split; returns what was undone, or None."""
-        if not self.corrections:
+        """Undo the last merge or split of the open session; returns what was undone, or
+        None."""
+        if not self.can_undo:
             return None
         c = self.corrections.pop()
         saved, moved, typed = c.undo
@@ -237,8 +257,10 @@ class LiveSession:
                     self.typed.pop(sid, None)
                 else:
                     self.typed[sid] = name
+            self._relabel()
             return f"Merge of {self.name_of(c.gone)} into {self.name_of(c.keep)} undone."
         self.roster.unsplit(c.keep, c.gone)
+        self._select_after(c.gone, c.keep)
         return f"Split of {self.name_of(c.keep)} undone."
 
     def student_of_row(self, student_id: int, t: float) -> int:
@@ -461,13 +483,17 @@ class LiveSession:
         return Tuning(self.settings.rate, self.settings.smoothing_s, self.privacy.names)
 
     def _relabel(self) -> None:
-        """Rename the badges of the last frame shown (a rename, a privacy switch)."""
+        """Rename the badges of the last frame shown (a rename, a privacy switch); after a
+        merge, a split or an undo, its rows are the students the record now says."""
         if self.last is None:
             return
         result = self.last.result
+        ids = self.record.last_frame_students()
+        if len(ids) == len(result) and ids != result.student_ids:
+            result = dataclasses.replace(result, student_ids=ids)
         badges = badges_for(result, [self.name_of(s) for s in result.student_ids],
                             self.settings.uncertain_below) if self.privacy.per_student else []
-        self.last = dataclasses.replace(self.last, badges=badges, alerts=[])
+        self.last = dataclasses.replace(self.last, result=result, badges=badges, alerts=[])
 
     def _alert_rules(self):
         rules = self.settings.alerts

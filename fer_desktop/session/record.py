@@ -69,6 +69,7 @@ class SessionRecord:
         self.alerts: list[Alert] = []
         self.sources: list[str] = []
         self.read_names: dict[int, str] = {}
+        self._last_rows = (0, 0)
 
     def __len__(self) -> int:
         """Frames recorded."""
@@ -99,6 +100,7 @@ class SessionRecord:
         codes = np.array([EMOTIONS.index(e) if e is not None
                           else CAMERA_OFF if st is TileState.CAMERA_OFF else NO_FACE
                           for e, st in zip(result.emotions, result.states)], np.int8)
+        self._last_rows = (self._row_t.n, self._row_t.n + n)
         self._row_t.extend(np.full(n, t))
         keys = result.student_ids
         self._row_student.extend(np.asarray(keys, np.int32))
@@ -107,6 +109,12 @@ class SessionRecord:
         self._row_conf.extend(np.nan_to_num(result.confidences, nan=0.0))
         if result.source not in self.sources:
             self.sources.append(result.source)
+
+    def last_frame_students(self) -> tuple[int, ...]:
+        """The student ids of the last frame's rows, in row order, as relabelled by the
+        teacher's merges and splits since (what the list and the preview show)."""
+        a, b = self._last_rows
+        return tuple(int(k) for k in self._row_student.view()[a:b])
 
     def add_alert(self, alert: Alert) -> None:
         """Record an alert."""
