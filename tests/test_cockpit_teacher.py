@@ -117,6 +117,9 @@ def test_badges_stay_readable_in_a_49_tile_gallery_at_1320x800(qtbot, make_windo
                 badge, tile, box, face)
     off = [b.row for b in preview.badges if b.kind is BadgeKind.CAMERA_OFF]
     assert off == [3, 24, 40]  # each has its badge (the camera-off icon)
+    boxes = [box for box, _, _ in layout]  # issue 20: no badge hides another
+    assert not [(i, j) for i, a in enumerate(boxes) for j, b in enumerate(boxes[:i])
+                if a.intersected(b).width() > 0.01 and a.intersected(b).height() > 0.01]
     win.stop()
 
 

@@ -38,12 +38,6 @@ from fer_desktop.session.runner import AnalysisUpdate, RunParams
 from fer_desktop.session.settings import RATE, AppSettings
 from fer_desktop.session.updates import SessionState
 
-#: What the preview says before the first analysis.
-WELCOME = ("Choose the meeting: Session ▸ Choose the meeting on screen… (Ctrl+M), then drag a "
-           "rectangle over the meeting's gallery. Or pick a camera or a recording under Source. "
-           "fer-desktop never analyses its own window.")
-
-
 class QtMainWindow(QtWindowMenus, QtWindowViews, QtWindowCorrections, QMainWindow):
     """fer-desktop's window.
 
@@ -87,7 +81,6 @@ class QtMainWindow(QtWindowMenus, QtWindowViews, QtWindowCorrections, QMainWindo
         self._ticks = 0
 
         self.preview = QtFramePreview(self)
-        self.preview.set_placeholder(WELCOME)
         self.alert_bar = QtAlertBar(self)
         self.students = QtStudentTable(self)
         self.mood_chart = QtMoodChart(app_settings.chart_window_min, parent=self)
@@ -165,6 +158,7 @@ class QtMainWindow(QtWindowMenus, QtWindowViews, QtWindowCorrections, QMainWindo
         if last and (SourceSpec.parse(last).live or Path(last).exists()):
             self.source_combo.select(last)
         self._show_settings()
+        self._show_idle()
 
     # -- what the window shows ----------------------------------------------------------------
 
@@ -248,6 +242,8 @@ class QtMainWindow(QtWindowMenus, QtWindowViews, QtWindowCorrections, QMainWindo
         if params is not None:
             self._run(params)
         elif self.state is SessionState.PAUSED:
+            if self.session.error is None:  # the old source's error is no longer true
+                self.alert_bar.clear_error()
             self._show_paused()
 
     def pause(self) -> None:
@@ -274,10 +270,10 @@ class QtMainWindow(QtWindowMenus, QtWindowViews, QtWindowCorrections, QMainWindo
             saved = self._save(self._store.export_dir(self.settings), ended)
         self.students.clear_rows()
         self._show_student(None)
-        self._stats.setText("")
+        self.mood_chart.set_ended()  # it keeps the ended session until the next one's frame
         self.preview.set_paused(None)
-        self.preview.clear("Session saved. Press Start for a new session." if saved
-                           else WELCOME)
+        self.preview.clear()
+        self._show_idle("Session saved. Press Start for a new session." if saved else None)
         self._show_state()
         if saved is None:
             self.statusBar().showMessage("Stopped.", 10_000)
@@ -324,8 +320,8 @@ class QtMainWindow(QtWindowMenus, QtWindowViews, QtWindowCorrections, QMainWindo
         self.preview.set_paused(None)
         if self.preview.timestamp == float("-inf"):
             self.preview.set_placeholder(f"Starting {params.source.title}…")
-        worker.start()
-        self.statusBar().showMessage(f"Analysing {params.source.title}.", 5_000)
+        worker.start()  # "Analysing" once its first frame is analysed, not before
+        self.statusBar().showMessage(f"Opening {params.source.title}…", 10_000)
         self._show_state()
 
     def _stop_worker(self) -> None:
@@ -336,9 +332,9 @@ class QtMainWindow(QtWindowMenus, QtWindowViews, QtWindowCorrections, QMainWindo
             worker.deleteLater()
 
     def _begin_ui(self) -> None:
-        """A new session: nothing of the last one stays on screen."""
+        """A new session: nothing of the last one stays on screen (the chart keeps the ended
+        session until the new one's first frame: a start that fails leaves it)."""
         if len(self.session.record) == 0:
-            self.mood_chart.clear()
             self.alert_bar.clear()
             self.students.clear_rows()
             self._show_student(None)
@@ -370,6 +366,8 @@ class QtMainWindow(QtWindowMenus, QtWindowViews, QtWindowCorrections, QMainWindo
         if self.state is SessionState.IDLE:
             self.source_combo.select(spec)
             self._store.last_source = spec
+            if self.preview.timestamp == float("-inf"):
+                self._show_idle()
             self.statusBar().showMessage("Press Start (Ctrl+R) to analyse it.", 10_000)
         else:
             self.choose_source(spec)
@@ -425,6 +423,9 @@ class QtMainWindow(QtWindowMenus, QtWindowViews, QtWindowCorrections, QMainWindo
         if shown is None or not self.preview.set_update(update, shown.badges):
             return
         self._show(shown)
+        if len(self.session.record) == 1:  # a new session's first frame: the last one goes
+            self.mood_chart.clear()
+        self._show_analysing(update.run_id)
         self.mood_chart.add_result(shown.result)
         for alert in shown.alerts:
             self.mood_chart.add_alert(alert.t)
@@ -437,6 +438,7 @@ class QtMainWindow(QtWindowMenus, QtWindowViews, QtWindowCorrections, QMainWindo
         worker = self.sender()
         if worker is self._worker:
             self.session.run_finished(worker.run_id, message)
+            self.statusBar().clearMessage()  # not "Opening…" or "Analysing…" any more
             self._show_error(message)
 
     @Slot(str)
@@ -458,8 +460,6 @@ class QtMainWindow(QtWindowMenus, QtWindowViews, QtWindowCorrections, QMainWindo
         self.session.run_finished(worker.run_id, self.session.error)
         self.session.rows_written(worker.rows_written)
         worker.deleteLater()
-        if self.state is SessionState.IDLE:
-            self._stats.setText("")
         self._show_state()
 
     def moveEvent(self, event) -> None:

@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from fer_desktop.session.mood_history import MoodHistory
+from fer_desktop.session.mood_history import MoodHistory, pauses
 from fer_desktop.session.palette import EMOTION_COLOURS
 from fer_desktop.session.settings import CHART_WINDOWS_MIN, RATE
 from fer_desktop.labels import EMOTIONS
@@ -21,18 +21,13 @@ STACK_ORDER: tuple[str, ...] = ("happy", "surprise", "neutral", "sad", "fear", "
 _STACK_INDEX = np.array([EMOTIONS.index(e) for e in STACK_ORDER])
 #: Most analyses per second the history is sized for.
 MAX_RATE = RATE.hi
-#: A longer time without a sample (and longer than five analysis intervals) is a pause, drawn
-#: as a gap, seconds.
-GAP_S = 5.0
 
 
 def _with_gaps(t: np.ndarray, x: np.ndarray, tops: np.ndarray, mood: np.ndarray):
-    """``x``, ``tops`` and ``mood`` with a break in every pause: two points where every band
-    is 0 (the area is empty there) and the mood is NaN (the line stops)."""
-    if len(t) < 2:
-        return x, tops, mood
-    step = np.diff(t)
-    gaps = np.flatnonzero(step > max(GAP_S, 5.0 * float(np.median(step))))
+    """``x``, ``tops`` and ``mood`` with a break in every pause
+    (:func:`~fer_desktop.session.mood_history.pauses`): two points where every band is 0 (the
+    area is empty there) and the mood is NaN (the line stops)."""
+    gaps = pauses(t)
     if not len(gaps):
         return x, tops, mood
     eps = 1e-6
@@ -85,6 +80,7 @@ class QtMoodChart(QWidget):
         self._alerts = np.zeros(0, np.float64)  # Unix seconds
         self._window_min = window_min if window_min in CHART_WINDOWS_MIN else 5
         self._dirty = False
+        self._ended = False
 
         self.plot = pg.GraphicsLayoutWidget()
         self.plot.ci.setContentsMargins(2, 6, 14, 2)
@@ -244,12 +240,24 @@ class QtMoodChart(QWidget):
         """Forget the history and the alerts (a new class)."""
         self.history.clear()
         self._alerts = np.zeros(0, np.float64)
+        self._ended = False
         self._dirty = True
+
+    @property
+    def ended(self) -> bool:
+        """Whether the chart shows a session that has ended (until :meth:`clear`)."""
+        return self._ended
+
+    def set_ended(self) -> None:
+        """The session shown has ended: the chart keeps it, and says so."""
+        self._ended = True
+        self.redraw()
 
     def redraw(self) -> None:
         """Update the plot items from the history now. Frames without a visible face leave
         the mood line empty (not 0) and the area empty; a pause (no sample for longer than
-        :data:`GAP_S` and five analysis intervals) is a gap in both, never a slope."""
+        :data:`~fer_desktop.session.mood_history.GAP_S` and five analysis intervals,
+        :func:`~fer_desktop.session.mood_history.pauses`) is a gap in both, never a slope."""
         self._dirty = False
         t_all, shares_all = self.history.view()
         window_s = 60.0 * self._window_min
@@ -275,11 +283,12 @@ class QtMoodChart(QWidget):
         for emotion, label in self.legend_values.items():
             label.setText(f"{round(100 * float(latest[EMOTIONS.index(emotion)]))}%"
                           if seen else "")
+        when = "at the end of the session" if self._ended else "now"
         if seen:
             value = round(float(class_mood(latest)) * 100)
-            self.mood_label.setText(f"mood index now: {value:+d}")
+            self.mood_label.setText(f"mood index {when}: {value:+d}")
         else:
-            self.mood_label.setText("mood index now: no face" if n else "")
+            self.mood_label.setText(f"mood index {when}: no face" if n else "")
 
     def _redraw_alerts(self, now: float, any_data: bool) -> None:
         ax = (self._alerts - now) / 60.0 if any_data else np.zeros(0)

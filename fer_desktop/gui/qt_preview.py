@@ -8,20 +8,22 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPa
     QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from fer_desktop.session.badges import Badge, BadgeKind, badges_for, confidence_text
+from fer_desktop.analysis.tiles import TileState
 from fer_desktop.gui.qt_icons import paint_icon
+from fer_desktop.session.badges import Badge, BadgeKind, BadgeSlot, badges_for, \
+    confidence_text, place_badges
 from fer_desktop.session.runner import AnalysisUpdate
 
 #: Canvas colour around the frame.
 CANVAS_COLOUR = "#1E1F22"
 #: Badge font size, pixels.
 BADGE_FONT_PX = 13
-#: Space between the tile's corner and its badge, and inside the badge, pixels.
-BADGE_MARGIN, BADGE_PAD_X, BADGE_PAD_Y = 4, 6, 2
+#: Space inside the badge, pixels.
+BADGE_PAD_X, BADGE_PAD_Y = 6, 2
 #: Font size of a compact badge (icon and percentage), pixels.
 COMPACT_FONT_PX = 11
 #: Height of the strip at the bottom of a tile where meeting apps print the name, as a fraction
-#: of the tile height (covered in the anonymous mode).
+#: of the tile height (covered in the anonymous and aggregate-only modes).
 NAME_STRIP = 0.16
 
 
@@ -38,9 +40,16 @@ class QtFramePreview(QWidget):
     (``"happy 82%"`` in the expression's colour; ``"happy? 31%"`` on pale grey with a stripe in
     that colour when uncertain; ``"no face"`` on grey; ``"camera off"`` on black).
 
+    No two badges overlap, and they cover as little of the faces as they can
+    (:func:`~fer_desktop.session.badges.place_badges`): in a crowded gallery or room they shrink
+    to the icon and the probability, then, where even that collides, to the icon alone.
+
     Clicking a tile selects its student (:attr:`student_clicked`). With :attr:`show_badges`
-    off (aggregate-only mode) only the frame is drawn; with :attr:`cover_names` on (anonymous
-    mode) the name strip at the bottom of each tile is covered with "Student N".
+    off (aggregate-only mode) no badge or face box is drawn. With :attr:`cover_names` on
+    (anonymous and aggregate-only modes) the name a meeting app prints on every tile is
+    covered: the strip at the bottom of the tile ("Student N" on it when badges are shown),
+    and the whole tile when its camera is off (the name is printed large in its middle). The
+    picture of a tile whose camera is on is never covered, face found or not.
     Updates whose frame is older than the one drawn are ignored.
 
     Signals
@@ -59,6 +68,11 @@ class QtFramePreview(QWidget):
         self._image: QImage | None = None
         self._scale = 1.0
         self._badges: list[Badge] = []
+        #: The frame's tiles: ``(t, 4)`` boxes, their states, and each row's tile (or -1).
+        self._tiles = np.zeros((0, 4), np.int32)
+        self._tile_states: tuple[TileState, ...] = ()
+        self._row_tile = np.zeros(0, np.int32)
+        self._layout: list | None = None  # the badges' places, until the frame or size changes
         self._timestamp = float("-inf")
         self._placeholder = "Choose a source and press Start."
         self._font = QFont(self.font())
@@ -68,11 +82,21 @@ class QtFramePreview(QWidget):
         self._styles = (_BadgeStyle(self.font(), BADGE_FONT_PX, BADGE_PAD_X, BADGE_PAD_Y),
                         _BadgeStyle(self.font(), COMPACT_FONT_PX, 3, 1))
         self._selected: int | None = None
-        #: Whether badges and face boxes are drawn (off in the aggregate-only mode).
-        self.show_badges = True
-        #: Whether the tiles' name strips are covered (anonymous mode).
+        self._show_badges = True
+        #: Whether the names printed on the tiles are covered (anonymous and aggregate-only).
         self.cover_names = False
         self._paused: str | None = None
+
+    @property
+    def show_badges(self) -> bool:
+        """Whether badges and face boxes are drawn (off in the aggregate-only mode)."""
+        return self._show_badges
+
+    @show_badges.setter
+    def show_badges(self, value: bool) -> None:
+        self._show_badges = bool(value)
+        self._layout = None
+        self.update()
 
     def sizeHint(self) -> QSize:
         return QSize(960, 540)
@@ -108,19 +132,27 @@ class QtFramePreview(QWidget):
         self._array = np.ascontiguousarray(update.preview)
         self._image = bgr_to_qimage(self._array)
         self._scale = update.scale
-        self._badges = badges if badges is not None else badges_for(update.result)
+        result = update.result
+        self._tiles, self._tile_states = result.tiles, result.tile_states
+        self._row_tile = result.tile_index
+        self._badges = badges if badges is not None else badges_for(result)
+        self._layout = None
         self.update()
         return True
 
     def set_badges(self, badges: list[Badge]) -> None:
         """Relabel the frame drawn (a name or privacy mode changed)."""
         self._badges = list(badges)
+        self._layout = None
         self.update()
 
     def clear(self, placeholder: str | None = None) -> None:
         """Forget the frame (a new source); show ``placeholder`` text until the next one."""
         self._array = self._image = None
         self._badges = []
+        self._tiles, self._tile_states = np.zeros((0, 4), np.int32), ()
+        self._row_tile = np.zeros(0, np.int32)
+        self._layout = None
         self._timestamp = float("-inf")
         if placeholder is not None:
             self._placeholder = placeholder
@@ -189,34 +221,35 @@ class QtFramePreview(QWidget):
         p.drawImage(target, self._image)
         k = self._widget_per_frame_px(target)
         p.setFont(self._font)
-        metrics = QFontMetricsF(self._font)
-        for badge in self._badges:
-            tile = _map_box(badge.box, target, k)
-            if self.cover_names and badge.tile:
-                self._paint_name_cover(p, badge, tile)
-            if not self.show_badges:
-                continue
-            face = _map_box(badge.face, target, k) if badge.face is not None else None
-            if face is not None:
+        if self.cover_names:
+            self._paint_name_covers(p, target, k)
+        geometry = self.badge_geometry()
+        for badge, _ in zip(self._badges, geometry):  # outlines first: no badge is crossed
+            if badge.face is not None:
                 pen = QPen(QColor(badge.accent), 1.5)
                 pen.setCosmetic(True)
                 if badge.kind is BadgeKind.UNCERTAIN:
                     pen.setStyle(Qt.PenStyle.DashLine)
                 p.setPen(pen)
                 p.setBrush(Qt.BrushStyle.NoBrush)
-                p.drawRect(face)
+                p.drawRect(_map_box(badge.face, target, k))
             if badge.row == self._selected:
-                pen = QPen(QColor("#FFFFFF"), 3)
-                p.setPen(pen)
+                p.setPen(QPen(QColor("#FFFFFF"), 3))
                 p.setBrush(Qt.BrushStyle.NoBrush)
-                p.drawRect(tile.adjusted(1.5, 1.5, -1.5, -1.5))
-            self._paint_badge(p, metrics, badge, tile, face)
+                p.drawRect(_map_box(badge.box, target, k).adjusted(1.5, 1.5, -1.5, -1.5))
+        for badge, (box, text, style) in zip(self._badges, geometry):
+            self._paint_badge(p, badge, box, text, style)
         if self._paused:
             self._paint_banner(p, self._paused)
+
+    def resizeEvent(self, event) -> None:
+        self._layout = None
+        super().resizeEvent(event)
 
     def _paint_banner(self, p: QPainter, text: str) -> None:
         """A band across the middle of the preview: the session is paused."""
         metrics = QFontMetricsF(self._font)
+        p.setFont(self._font)
         band = QRectF(0, self.height() / 2 - 2 * metrics.height(), self.width(),
                       4 * metrics.height())
         p.setPen(Qt.PenStyle.NoPen)
@@ -226,36 +259,85 @@ class QtFramePreview(QWidget):
         p.drawText(band.adjusted(16, 0, -16, 0), Qt.AlignmentFlag.AlignCenter
                    | Qt.TextFlag.TextWordWrap, "❚❚  " + text)
 
-    def _paint_name_cover(self, p: QPainter, badge: Badge, tile: QRectF) -> None:
-        """Cover the name a meeting app prints on a tile: the strip at the bottom, and the
-        whole tile when it shows no face (meeting apps print the name large in its middle
-        when the camera is off)."""
-        strip = QRectF(tile.left(), tile.bottom() - tile.height() * NAME_STRIP, tile.width(),
-                       tile.height() * NAME_STRIP)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(20, 20, 20))
-        p.drawRect(tile if badge.face is None else strip)
-        p.setPen(QColor("#FFFFFF"))
-        p.drawText(strip.adjusted(6, 0, -6, 0),
-                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, badge.student)
+    def _paint_name_covers(self, p: QPainter, target: QRectF, k: float) -> None:
+        """Cover the name a meeting app prints on each tile: the strip at the bottom, with the
+        student's "Student N" when badges are shown; the whole tile when its camera is off
+        (the name is printed large in its middle). A tile whose camera is on keeps its
+        picture, face found or not."""
+        names = {}
+        if self._show_badges:
+            for badge in self._badges:
+                if badge.tile and 0 <= badge.row < len(self._row_tile):
+                    names[int(self._row_tile[badge.row])] = badge.student
+        for t, (box, state) in enumerate(zip(self._tiles, self._tile_states)):
+            tile = _map_box(tuple(int(v) for v in box), target, k)
+            strip = QRectF(tile.left(), tile.bottom() - tile.height() * NAME_STRIP,
+                           tile.width(), tile.height() * NAME_STRIP)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor(20, 20, 20))
+            p.drawRect(tile if state is TileState.CAMERA_OFF else strip)
+            if t in names:
+                p.setPen(QColor("#FFFFFF"))
+                p.drawText(strip.adjusted(6, 0, -6, 0),
+                           Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, names[t])
 
-    def badge_layout(self) -> list[tuple[QRectF, str, QRectF | None]]:
-        """Where each badge is drawn: ``(box, text, face)`` in widget pixels, badge order (the
-        text as drawn; ``face`` is the face box, or None)."""
-        if self._image is None or not self.show_badges:
+    def name_covers(self) -> list[QRectF]:
+        """What the name covers hide, widget pixels, tile order (empty when names are not
+        covered)."""
+        if self._image is None or not self.cover_names:
             return []
         target = self.image_rect()
         k = self._widget_per_frame_px(target)
         out = []
-        for badge in self._badges:
-            face = _map_box(badge.face, target, k) if badge.face is not None else None
-            box, text, _ = self._badge_geometry(badge, _map_box(badge.box, target, k), face)
-            out.append((box, text, face))
+        for box, state in zip(self._tiles, self._tile_states):
+            tile = _map_box(tuple(int(v) for v in box), target, k)
+            out.append(tile if state is TileState.CAMERA_OFF else QRectF(
+                tile.left(), tile.bottom() - tile.height() * NAME_STRIP, tile.width(),
+                tile.height() * NAME_STRIP))
         return out
 
-    def _paint_badge(self, p: QPainter, metrics: QFontMetricsF, badge: Badge, tile: QRectF,
-                     face: QRectF | None) -> None:
-        box, text, style = self._badge_geometry(badge, tile, face)
+    def badge_layout(self) -> list[tuple[QRectF, str, QRectF | None]]:
+        """Where each badge is drawn: ``(box, text, face)`` in widget pixels, badge order (the
+        text as drawn; ``face`` is the face box, or None)."""
+        if self._image is None or not self._show_badges:
+            return []
+        target = self.image_rect()
+        k = self._widget_per_frame_px(target)
+        return [(box, text, _map_box(b.face, target, k) if b.face is not None else None)
+                for b, (box, text, _) in zip(self._badges, self.badge_geometry())]
+
+    def badge_geometry(self) -> list[tuple[QRectF, str, "_BadgeStyle"]]:
+        """Each badge's box, text and style (placed by
+        :func:`~fer_desktop.session.badges.place_badges`; kept until the frame, the badges or
+        the size change)."""
+        if self._image is None or not self._show_badges:
+            return []
+        if self._layout is None:
+            target = self.image_rect()
+            k = self._widget_per_frame_px(target)
+            texts, slots = [], []
+            for badge in self._badges:
+                short = confidence_text(badge.confidence) if badge.has_face else ""
+                if badge.kind is BadgeKind.UNCERTAIN:
+                    short = "?" + short
+                texts.append((badge.text, short, ""))
+                slots.append(BadgeSlot(
+                    _xywh(_map_box(badge.box, target, k)), badge.tile,
+                    _xywh(_map_box(badge.face, target, k)) if badge.face is not None else None,
+                    tuple((style.width(text), style.height)
+                          for style, text in zip(self._all_styles(), texts[-1]))))
+            places = place_badges(slots, _xywh(target))
+            self._layout = [(QRectF(*box), texts[i][style], self._all_styles()[style])
+                            for i, (box, style) in enumerate(places)]
+        return self._layout
+
+    def _all_styles(self) -> tuple["_BadgeStyle", "_BadgeStyle", "_BadgeStyle"]:
+        """The full badge's style, the compact one's, and the icon alone (compact)."""
+        full, small = self._styles
+        return full, small, small
+
+    def _paint_badge(self, p: QPainter, badge: Badge, box: QRectF, text: str,
+                     style: "_BadgeStyle") -> None:
         icon = style.metrics.height()
         kind = badge.kind
         if kind is BadgeKind.UNCERTAIN:  # a pale badge framed in the guess's colour
@@ -270,33 +352,12 @@ class QtFramePreview(QWidget):
         fg = badge.text_colour
         icon_box = QRectF(box.left() + style.pad_x, box.top() + style.pad_y, icon, icon)
         paint_icon(p, icon_box, kind, badge.emotion, fg)
-        p.setPen(QColor(fg))
-        p.setFont(style.font)
-        text_box = box.adjusted(icon + 2 * style.pad_x, 0, 0, 0)
-        p.drawText(text_box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
-
-    def _badge_geometry(self, badge: Badge, tile: QRectF,
-                        face: QRectF | None) -> tuple[QRectF, str, "_BadgeStyle"]:
-        """A tile's badge: the icon, the label and the probability in its top-left corner
-        when the tile is wide enough; else compact (the icon and the probability, a smaller
-        font) inside the tile where it covers least of the face: a corner, or beside, above
-        or below the face. A face's badge (a room camera, a second person in a tile) is
-        compact, just below the face (above it at the bottom of the picture)."""
-        full, small = self._styles
-        short = confidence_text(badge.confidence) if badge.has_face else ""
-        if badge.kind is BadgeKind.UNCERTAIN:
-            short = "?" + short
-        full_width = full.width(badge.text)
-        if badge.tile and full_width <= tile.width() - 2 * BADGE_MARGIN:
-            return (QRectF(tile.left() + BADGE_MARGIN, tile.top() + BADGE_MARGIN, full_width,
-                           full.height), badge.text, full)
-        w, h = small.width(short), small.height
-        if badge.tile:
-            return _least_covering(tile, w, h, face), short, small
-        top = tile.bottom() + 2
-        if top + h > self.image_rect().bottom():
-            top = tile.top() - h - 2
-        return QRectF(tile.center().x() - w / 2, top, w, h), short, small
+        if text:
+            p.setPen(QColor(fg))
+            p.setFont(style.font)
+            text_box = box.adjusted(icon + 2 * style.pad_x, 0, 0, 0)
+            p.drawText(text_box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                       text)
 
 
 class _BadgeStyle:
@@ -317,29 +378,8 @@ class _BadgeStyle:
                                         if text else 0)
 
 
-def _least_covering(tile: QRectF, w: float, h: float, face: QRectF | None) -> QRectF:
-    """A ``w`` x ``h`` box inside ``tile`` that covers least of ``face``: a corner of the
-    tile, or beside the face (top-left when nothing covers it)."""
-    m = 2
-    left, top = tile.left() + m, tile.top() + m
-    right, bottom = tile.right() - m - w, tile.bottom() - m - h
-    spots = [(left, top), (right, top), (left, bottom), (right, bottom)]
-    if face is None:
-        return QRectF(left, top, w, h)
-    for x in (face.left() - w - 1, face.right() + 1):
-        for y in (face.top(), face.bottom() - h, face.center().y() - h / 2):
-            spots.append((x, y))
-    for y in (face.top() - h - 1, face.bottom() + 1):
-        for x in (face.center().x() - w / 2, face.left(), face.right() - w):
-            spots.append((x, y))
-    boxes = [QRectF(min(max(x, left), right), min(max(y, top), bottom), w, h)
-             for x, y in spots]
-
-    def covered(box: QRectF) -> float:
-        inter = box.intersected(face)
-        return inter.width() * inter.height() if not inter.isEmpty() else 0.0
-
-    return min(boxes, key=covered)
+def _xywh(r: QRectF) -> tuple[float, float, float, float]:
+    return (r.x(), r.y(), r.width(), r.height())
 
 
 def _map_box(box: tuple[int, int, int, int], target: QRectF, k: float) -> QRectF:

@@ -26,6 +26,7 @@ from fer_desktop.gui.qt_mood_chart import STACK_ORDER
 from fer_desktop.session.record import SessionRecord
 from fer_desktop.session.privacy import PrivacyMode
 from fer_desktop.labels import EMOTIONS
+from fer_desktop.session.mood_history import pauses
 from fer_desktop.session.report import ReportData, render_html
 from fer_desktop.analysis.students import student_name
 from fer_desktop.session.summary import StudentSummary, class_mood, listed_students
@@ -207,7 +208,9 @@ def render_class_chart(t: np.ndarray, shares: np.ndarray, alerts: Sequence[float
     -------
     QImage
         White background: top, the stacked share of each expression (% of faces) with a
-        legend; bottom, the class mood index (-100..100); x in minutes since the start.
+        legend; bottom, the class mood index (-100..100); x in minutes since the start. A
+        pause (:func:`~fer_desktop.session.mood_history.pauses`, the live chart's rule) is a
+        gap in both, never a slope; frames without a face break the mood line.
     """
     w, h = size
     image, p, font = _canvas(w, h, 20)
@@ -215,35 +218,19 @@ def render_class_chart(t: np.ndarray, shares: np.ndarray, alerts: Sequence[float
     area = QRectF(left, top, right - left, (h - 90) * 0.68)
     mood = QRectF(left, area.bottom() + 24, right - left, h - 70 - area.bottom() - 24)
     t = np.asarray(t, np.float64)
-    tb, sb = _binned(t - t[0], np.asarray(shares, np.float64), MAX_POINTS)
-    span = max(float(tb[-1]), 60.0) / 60.0
+    shares = np.asarray(shares, np.float64)
+    span = max(float(t[-1] - t[0]), 60.0) / 60.0
 
     def xpix(minutes: np.ndarray | float):
         return left + np.asarray(minutes) / span * (right - left)
 
-    xs = xpix(tb / 60.0)
-    tops = np.cumsum(sb[:, _STACK_INDEX], axis=1)
-    below = np.zeros(len(tb))
-    for k, emotion in enumerate(STACK_ORDER):
-        upper = tops[:, k]
-        poly = QPolygonF([QPointF(x, area.bottom() - y * area.height())
-                          for x, y in zip(xs, upper)]
-                         + [QPointF(x, area.bottom() - y * area.height())
-                            for x, y in zip(xs[::-1], below[::-1])])
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(EMOTION_COLOURS[emotion]))
-        p.drawPolygon(poly)
-        below = upper
-    # mood line
     p.setPen(QPen(_GRID, 1, Qt.PenStyle.DashLine))
     p.drawLine(QPointF(left, mood.center().y()), QPointF(right, mood.center().y()))
-    path = QPainterPath()
-    ys = mood.center().y() - class_mood(sb) * mood.height() / 2
-    for i, (x, y) in enumerate(zip(xs, ys)):
-        path.moveTo(x, y) if i == 0 else path.lineTo(x, y)
-    p.setPen(QPen(_INK, 2.5))
-    p.setBrush(Qt.BrushStyle.NoBrush)
-    p.drawPath(path)
+    # one stretch of the session at a time: a pause is a gap, as in the live chart
+    for run in np.split(np.arange(len(t)), pauses(t) + 1):
+        budget = max(2, round(MAX_POINTS * len(run) / len(t)))
+        tb, sb = _binned(t[run] - t[0], shares[run], budget)
+        _draw_stretch(p, xpix(tb / 60.0), sb, area, mood)
     # axes, ticks, labels
     p.setPen(QPen(_MUTED, 1))
     p.drawRect(area)
@@ -287,6 +274,39 @@ def render_class_chart(t: np.ndarray, shares: np.ndarray, alerts: Sequence[float
     return image
 
 
+def _draw_stretch(p: QPainter, xs: np.ndarray, sb: np.ndarray, area: QRectF,
+                  mood: QRectF) -> None:
+    """One stretch without a pause: the stacked shares (``xs`` pixels, ``sb`` ``(k, 7)``) in
+    ``area``, and the class mood line in ``mood``, broken where no face was seen."""
+    tops = np.cumsum(sb[:, _STACK_INDEX], axis=1)
+    below = np.zeros(len(xs))
+    for k, emotion in enumerate(STACK_ORDER):
+        upper = tops[:, k]
+        poly = QPolygonF([QPointF(x, area.bottom() - y * area.height())
+                          for x, y in zip(xs, upper)]
+                         + [QPointF(x, area.bottom() - y * area.height())
+                            for x, y in zip(xs[::-1], below[::-1])])
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(EMOTION_COLOURS[emotion]))
+        p.drawPolygon(poly)
+        below = upper
+    path = QPainterPath()
+    seen = sb.sum(axis=1) > 0
+    ys = mood.center().y() - class_mood(sb) * mood.height() / 2
+    drawing = False
+    for x, y, s in zip(xs, ys, seen):
+        if not s:
+            drawing = False
+        elif drawing:
+            path.lineTo(x, y)
+        else:
+            path.moveTo(x, y)
+            drawing = True
+    p.setPen(QPen(_INK, 2.5))
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawPath(path)
+
+
 def _share_words(s: StudentSummary) -> str:
     """The two largest expression shares, then no face and camera off, in words."""
     return " · ".join(s.share_words(2)) or "–"
@@ -295,16 +315,20 @@ def _share_words(s: StudentSummary) -> str:
 def render_student_table(summaries: Sequence[StudentSummary], width: int = 1300) -> QImage:
     """The per-student table as an image: name, a bar of the time share of each expression
     (then "no face", grey, and "camera off", black), and the largest shares in words. The
-    image is made wider than ``width`` when the words need it: nothing is cut."""
+    name column is as wide as the longest name, and the image wider than ``width`` when the
+    names or the words need it: nothing is cut."""
     row_h, head_h = 38, 84
     h = head_h + row_h * len(summaries) + 16
-    name_w, bar_x, bar_w = 230, 250, 760
-    text_x = bar_x + bar_w + 20
+    bar_w = 760
     probe, p, font = _canvas(8, 8, 19)
+    metrics = p.fontMetrics()
     words = [_share_words(s) for s in summaries]
-    need = max([p.fontMetrics().horizontalAdvance(w) for w in words]
-               + [p.fontMetrics().horizontalAdvance("Most of the time")])
+    need = max([metrics.horizontalAdvance(w) for w in words]
+               + [metrics.horizontalAdvance("Most of the time")])
+    name_w = max([230] + [metrics.horizontalAdvance(s.student) + 12 for s in summaries])
     p.end()
+    bar_x = name_w + 20
+    text_x = bar_x + bar_w + 20
     width = max(width, text_x + need + 20)
     image, p, font = _canvas(width, h, 19)
     p.setPen(_INK)
@@ -328,8 +352,7 @@ def render_student_table(summaries: Sequence[StudentSummary], width: int = 1300)
         if r % 2:
             p.fillRect(QRectF(0, y, width, row_h), QColor("#F2F2F2"))
         p.setPen(_INK)
-        name = p.fontMetrics().elidedText(s.student, Qt.TextElideMode.ElideRight, name_w)
-        p.drawText(QRectF(10, y, name_w, row_h), Qt.AlignmentFlag.AlignVCenter, name)
+        p.drawText(QRectF(10, y, name_w, row_h), Qt.AlignmentFlag.AlignVCenter, s.student)
         x = float(bar_x)
         parts = [(EMOTION_COLOURS[e], s.shares[EMOTIONS.index(e)]) for e in STACK_ORDER]
         parts += [(NO_FACE_COLOUR, s.no_face_share), (CAMERA_OFF_COLOUR, s.camera_off_share)]

@@ -10,10 +10,18 @@ from __future__ import annotations
 
 import logging
 
+from fer_desktop.capture.sources import SourceError
+from fer_desktop.capture.spec import SourceSpec
+from fer_desktop.gui.qt_sources import PICK_FILE, PICK_REGION
 from fer_desktop.session.live import Shown
 from fer_desktop.session.updates import SessionState
 
 log = logging.getLogger(__name__)
+
+#: What the preview says before a source is chosen.
+WELCOME = ("Choose the meeting: Session ▸ Choose the meeting on screen… (Ctrl+M), then drag a "
+           "rectangle over the meeting's gallery. Or pick a camera or a recording under Source. "
+           "fer-desktop never analyses its own window.")
 
 
 class ScreenRects:
@@ -29,6 +37,9 @@ class ScreenRects:
 
 class QtWindowViews:
     """Draws the session's state in the window's views (a mixin)."""
+
+    #: The run whose first analysed frame the status bar announced.
+    _announced_run: int | None = None
 
     def _track_geometry(self) -> None:
         if not self.isVisible() or self.isMinimized():
@@ -61,10 +72,36 @@ class QtWindowViews:
         self._show(self.session.last)
         self._show_state()
 
+    def _idle_text(self) -> str:
+        """What the preview says with no session running: choose the meeting, or (once a
+        source is chosen) press Start to analyse it."""
+        spec = self.source_combo.currentData()
+        if not spec or spec in (PICK_REGION, PICK_FILE):
+            return WELCOME
+        try:
+            title = SourceSpec.parse(spec).title
+        except SourceError:
+            return WELCOME
+        return (f"Press Start (Ctrl+R) to analyse {title}, or choose another source under "
+                "Source.")
+
+    def _show_idle(self, text: str | None = None) -> None:
+        """The preview's text while no frame is shown (``None``: :meth:`_idle_text`)."""
+        self.preview.set_placeholder(text or self._idle_text())
+
+    def _show_analysing(self, run_id: int) -> None:
+        """"Analysing …" in the status bar once a run's first frame is analysed (not when
+        it starts: a camera may never open)."""
+        if run_id != self._announced_run and self.session.source is not None:
+            self._announced_run = run_id
+            self.statusBar().showMessage(f"Analysing {self.session.source.title}.", 5_000)
+
     def _show_state(self) -> None:
         s = self.session
         self.controls.show_state(s.state, s.privacy, s.privacy.per_student)
         running = s.state is SessionState.RUNNING
+        if not running:  # nothing is analysed: no rate, no latency
+            self._stats.setText("")
         if running and s.privacy.per_student and s.csv_path is not None:
             self._recording.setText(f"● Recording to {s.csv_path.name}")
         elif running:

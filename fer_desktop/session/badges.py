@@ -194,3 +194,129 @@ def badges_for(result: FrameResult, names: Mapping[int, str] | Sequence[str] | N
             state=state, uncertain_below=uncertain_below,
             tile=bool(result.tile_index[i] >= 0 and box == tuple(int(v) for v in tiles[i]))))
     return badges
+
+
+@dataclass(frozen=True)
+class BadgeSlot:
+    """What one badge needs to be placed (widget pixels, boxes ``(x, y, w, h)``).
+
+    Attributes
+    ----------
+    area : tuple of float
+        The student's tile (``tile``), or their face when they are in no tile.
+    tile : bool
+        Whether ``area`` is a gallery tile: the badge stays inside it.
+    face : tuple of float or None
+        Their face, which the badge should not cover.
+    sizes : tuple of (float, float)
+        ``(w, h)`` of each style the badge can take, largest first: the full badge (icon,
+        label and probability; only at the tile's top-left corner), the compact one (icon and
+        probability), and the icon alone (the last resort in a crowd).
+    """
+
+    area: tuple[float, float, float, float]
+    tile: bool
+    face: tuple[float, float, float, float] | None
+    sizes: tuple[tuple[float, float], ...]
+
+
+#: Margin between a tile's edge (or a face) and a compact badge, pixels.
+SLOT_MARGIN = 2.0
+#: Inset of the full badge from its tile's top-left corner, pixels.
+BADGE_SLOT_INSET = 4.0
+#: What taking the next smaller style costs, in faces covered (a smaller badge is worth it when
+#: it uncovers more than this share of a face).
+SMALLER_COST = 0.5
+
+
+def place_badges(slots: Sequence[BadgeSlot], bounds: tuple[float, float, float, float]
+                 ) -> list[tuple[tuple[float, float, float, float], int]]:
+    """Where each badge goes, so that no two badges overlap and they cover as little of any
+    face as they can: ``[(box, style)]`` in ``slots`` order (``style`` indexes
+    :attr:`BadgeSlot.sizes`).
+
+    A tile's badge stays inside its tile (the full badge at its top-left corner when it fits;
+    else compact in a corner or beside the face); the badge of a face in no tile (a room
+    camera) goes below, above or beside the face, inside ``bounds`` (the frame drawn). Tiles'
+    badges are placed first (in tile order), then faces' from the top. Each takes the first of
+    its spots, largest style first, that overlaps no badge placed before it and covers least
+    of the faces; only when every spot overlaps does it take the one that overlaps least.
+    """
+    faces = np.array([s.face for s in slots if s.face is not None], np.float64).reshape(-1, 4)
+    face_area = np.maximum(faces[:, 2] * faces[:, 3], 1.0)
+    order = [i for i, s in enumerate(slots) if s.tile] + sorted(
+        (i for i, s in enumerate(slots) if not s.tile),
+        key=lambda i: (slots[i].area[1], slots[i].area[0]))
+    placed = np.zeros((0, 4))
+    out: list = [None] * len(slots)
+    for i in order:
+        boxes, styles = _spots(slots[i], bounds)
+        cover = (_overlap(boxes, faces) / face_area).sum(axis=1) if len(faces) else 0.0
+        clash = _overlap(boxes, placed).sum(axis=1) if len(placed) else np.zeros(len(boxes))
+        rank = np.arange(len(boxes)) * 1e-4
+        score = np.where(clash > 0, 1e6 + clash, 0.0) + cover + styles * SMALLER_COST + rank
+        k = int(np.argmin(score))
+        out[i] = (tuple(float(v) for v in boxes[k]), int(styles[k]))
+        placed = np.vstack([placed, boxes[k]])
+    return out
+
+
+def _spots(slot: BadgeSlot, bounds) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate boxes ``(k, 4)`` of a badge and their style ``(k,)``, in order of preference
+    within a style."""
+    x, y, w, h = slot.area
+    m = SLOT_MARGIN
+    if slot.tile:
+        lo_x, lo_y, hi_x, hi_y = x + m, y + m, x + w - m, y + h - m
+    else:
+        lo_x, lo_y = bounds[0], bounds[1]
+        hi_x, hi_y = bounds[0] + bounds[2], bounds[1] + bounds[3]
+    boxes, styles = [], []
+    for style, (bw, bh) in enumerate(slot.sizes):
+        if style == 0 and len(slot.sizes) > 1:  # the full badge: a tile's top-left corner
+            if slot.tile and bw <= w - 2 * BADGE_SLOT_INSET:
+                boxes.append((x + BADGE_SLOT_INSET, y + BADGE_SLOT_INSET, bw, bh))
+                styles.append(0)
+            continue
+        for px, py in _positions(slot, bw, bh, (lo_x, lo_y, hi_x, hi_y)):
+            bx = min(max(px, lo_x), max(lo_x, hi_x - bw))
+            by = min(max(py, lo_y), max(lo_y, hi_y - bh))
+            boxes.append((bx, by, bw, bh))
+            styles.append(style)
+    return np.array(boxes, np.float64).reshape(-1, 4), np.array(styles, np.float64)
+
+
+
+def _positions(slot: BadgeSlot, bw: float, bh: float, inner) -> list[tuple[float, float]]:
+    """Top-left corners to try for a ``bw`` x ``bh`` badge."""
+    g = SLOT_MARGIN
+    if slot.tile:
+        lo_x, lo_y, hi_x, hi_y = inner
+    else:  # the corners of the student's own place first
+        ax, ay, aw, ah = slot.area
+        lo_x, lo_y, hi_x, hi_y = ax + g, ay + g, ax + aw - g, ay + ah - g
+    corners = [(lo_x, lo_y), (hi_x - bw, lo_y), (lo_x, hi_y - bh), (hi_x - bw, hi_y - bh)]
+    if slot.face is None:  # a tile, or a place, without a face
+        return corners if slot.tile else corners + [(lo_x, hi_y + 2 * g), (lo_x, lo_y - bh - 2 * g)]
+    fx, fy, fw, fh = slot.face
+    cx, cy = fx + fw / 2 - bw / 2, fy + fh / 2 - bh / 2
+    below, above = fy + fh + g, fy - bh - g
+    left, right = fx - bw - g, fx + fw + g
+    near = [(cx, below), (cx, above), (right, cy), (left, cy),
+            (fx, below), (fx + fw - bw, below), (fx, above), (fx + fw - bw, above),
+            (right, fy), (left, fy), (right, fy + fh - bh), (left, fy + fh - bh)]
+    farther = [(cx, below + bh + g), (cx, above - bh - g), (right + bw / 2, cy),
+               (left - bw / 2, cy), (right, below), (left, below), (right, above),
+               (left, above)]
+    return (corners + near) if slot.tile else (near + farther)
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(len(a), len(b))`` intersection areas of xywh boxes."""
+    ax0, ay0 = a[:, 0:1], a[:, 1:2]
+    ax1, ay1 = ax0 + a[:, 2:3], ay0 + a[:, 3:4]
+    bx0, by0 = b[:, 0], b[:, 1]
+    bx1, by1 = bx0 + b[:, 2], by0 + b[:, 3]
+    iw = np.clip(np.minimum(ax1, bx1) - np.maximum(ax0, bx0), 0, None)
+    ih = np.clip(np.minimum(ay1, by1) - np.maximum(ay0, by0), 0, None)
+    return iw * ih

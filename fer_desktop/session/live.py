@@ -286,14 +286,18 @@ class LiveSession:
 
     def choose_source(self, spec: SourceSpec | str) -> RunParams | None:
         """The teacher picked a source. While running, the session switches to it (returns the
-        new run); paused or idle, it is the source Resume or Start will open.
+        new run); paused or idle, it is the source Resume or Start will open. The error of
+        another source (a camera that died) is forgotten.
 
         Raises
         ------
         fer_desktop.capture.sources.SourceError
             For a malformed spec.
         """
-        self.source = SourceSpec.parse(spec)
+        source = SourceSpec.parse(spec)
+        if source != self.source:
+            self.error = None  # the last source's error is not this one's
+        self.source = source
         if self.state is SessionState.RUNNING:
             return self._run()
         return None

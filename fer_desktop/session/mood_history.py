@@ -1,10 +1,29 @@
-"""The class mood over time: a fixed-size ring of ``(time, shares)`` samples. Qt-free."""
+"""The class mood over time: a fixed-size ring of ``(time, shares)`` samples, and what counts as
+a pause in them (the live chart and the saved report's chart draw a gap there, never a slope).
+Qt-free."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from fer_desktop.labels import NUM_CLASSES
+
+#: A longer time without an analysed frame (and longer than :data:`GAP_PERIODS` analysis
+#: periods) is a pause, seconds.
+GAP_S = 5.0
+#: Analysis periods (the median time between frames) without a frame that make a pause.
+GAP_PERIODS = 5.0
+
+
+def pauses(t: np.ndarray) -> np.ndarray:
+    """Where the analysis paused: the indices ``i`` with a pause between ``t[i]`` and
+    ``t[i + 1]`` (no frame for longer than :data:`GAP_S` and :data:`GAP_PERIODS` analysis
+    periods; ``t`` in seconds, non-decreasing)."""
+    t = np.asarray(t, np.float64)
+    if len(t) < 2:
+        return np.zeros(0, np.intp)
+    step = np.diff(t)
+    return np.flatnonzero(step > max(GAP_S, GAP_PERIODS * float(np.median(step))))
 
 
 class MoodHistory:

@@ -7,8 +7,8 @@ Qt-free.
   mode is chosen (the live CSV too); the names meeting apps print on the tiles are covered in
   the preview.
 * **Aggregate only**: the class chart alone; no badge, row, timeline, per-student alert,
-  session CSV or summary. It decides what a session records, so it is chosen between sessions
-  only.
+  session CSV or summary, and the names on the tiles are covered in the preview. It decides
+  what a session records, so it is chosen between sessions only.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ class PrivacyMode(enum.Enum):
             "anonymous": "Every student is \"Student N\" on screen and in every file, the live "
                          "recording included; the names in the preview's tiles are covered.",
             "aggregate": "Only the class mood is shown and kept: no per-student badge, row, "
-                         "timeline or file. Chosen between sessions only.",
+                         "timeline or file, and the names in the preview's tiles are covered. "
+                         "Chosen between sessions only.",
         }[self.value]
 
     @property
@@ -58,8 +59,9 @@ class PrivacyMode(enum.Enum):
 
     @property
     def covers_tiles(self) -> bool:
-        """Whether the names printed on the tiles are covered in the preview."""
-        return self is PrivacyMode.ANONYMOUS
+        """Whether the names printed on the tiles are covered in the preview (whenever names
+        may not be shown: Anonymous and Aggregate only)."""
+        return not self.names
 
     def name(self, student_id: int, read: str | None = None, typed: str | None = None) -> str:
         """How a student is named in this mode: the typed name, else the name read from their
