@@ -108,9 +108,13 @@ def evaluate_arrays(model: EmotionModel, x: np.ndarray, y: np.ndarray, votes=Non
     if votes is not None:
         maj = votes.majority()
         m = maj >= 0
+        share = votes.distribution(drop_single=False)
         out["ferplus_majority"] = {**classification_report(maj[m], p[m].argmax(1)),
                                    "n": int(m.sum()),
-                                   "ece": expected_calibration_error(p[m], maj[m])}
+                                   "ece": expected_calibration_error(p[m], maj[m]),
+                                   "ece_votes": vote_calibration_error(p[m], share[m]),
+                                   "nll_votes": negative_log_likelihood(
+                                       np.log(np.clip(p[m], 1e-7, 1.0)), share[m])}
     out.update({"temperature": model.temperature, "flip_tta": model.flip_tta,
                 "flip_share": model.flip_share,
                 "ms_per_face": round(1000 * t / max(1, len(x)), 4), "batch": batch})
@@ -130,6 +134,24 @@ def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 15)
         if m.any():
             ece += m.mean() * abs(correct[m].mean() - conf[m].mean())
     return float(ece)
+
+
+def vote_calibration_error(probs: np.ndarray, shares: np.ndarray, bins: int = 15) -> float:
+    """How far a model's top probability is from the share of annotators who chose its top class
+    (``(n, 7)`` probabilities, ``(n, 7)`` FER+ vote shares): the expected calibration error with
+    the vote share in place of right/wrong (15 equal-width confidence bins), in [0, 1]. A model
+    fitted to the vote distributions says "60 %" where 6 of 10 people would agree."""
+    if len(probs) == 0:
+        return 0.0
+    conf = probs.max(1)
+    agree = shares[np.arange(len(shares)), probs.argmax(1)]
+    edges = np.linspace(0, 1, bins + 1)
+    err = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        m = (conf > lo) & (conf <= hi)
+        if m.any():
+            err += m.mean() * abs(agree[m].mean() - conf[m].mean())
+    return float(err)
 
 
 def negative_log_likelihood(logits: np.ndarray, y: np.ndarray, temperature: float = 1.0) -> float:

@@ -496,8 +496,10 @@ def train(cfg: TrainConfig, progress: bool = True, callbacks: list | None = None
     from fer_desktop.analysis.emotions import EmotionModel
     from fer_desktop.training.evaluate import evaluate_arrays
 
-    runtime = evaluate_arrays(EmotionModel(tflite_path, num_threads=2), data.x_val_all,
-                              data.y_val_original, data.votes_val)
+    runtime = evaluate_arrays(EmotionModel(tflite_path, num_threads=2,
+                                           temperature=calib["temperature"],
+                                           flip_share=calib["flip_share"]),
+                              data.x_val_all, data.y_val_original, data.votes_val)
     metrics = {
         "name": cfg.name,
         **calib,
