@@ -227,6 +227,7 @@ class _Analysis:
                                 smoothing_s=args.smoothing)
         except ModelError as exc:
             return _fail(str(exc))
+        log.info("faces: %s; expressions: %s", analyzer.detector.name, analyzer.model.path.name)
         sources, total = self._sources()
         if not sources:
             return _fail("none of the inputs could be read")
