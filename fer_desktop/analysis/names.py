@@ -100,9 +100,21 @@ def clean_name(text: str) -> str | None:
 
 
 def _mask_thumb(strip: np.ndarray) -> np.ndarray:
+    """The label's text mask at 96x12: two names of the same length differ here (at 48x8,
+    "Ada Lovelace" and "Bob Miller" differed by 0.027, under the threshold)."""
     if strip.size == 0:
-        return np.zeros((8, 48), np.float32)
-    return thumbnail(text_mask(strip).astype(np.float32), (48, 8))
+        return np.zeros((12, 96), np.float32)
+    return thumbnail(text_mask(strip).astype(np.float32), (96, 12))
+
+
+def _tile_look(image: np.ndarray, tile) -> np.ndarray:
+    """``(9, 16, 3) float32`` thumbnail of the tile's picture: another person in the tile (a new
+    class in the same layout) makes its label be read again, whatever the label looks like."""
+    x, y, w, h = (int(v) for v in tile)
+    crop = image[max(0, y):max(0, y + h), max(0, x):max(0, x + w)]
+    if crop.size == 0:
+        return np.zeros((9, 16, 3), np.float32)
+    return thumbnail(crop, (16, 9)).astype(np.float32)
 
 
 def rapidocr_recognizer(workers: int = 2) -> Recognizer:
@@ -175,12 +187,16 @@ class NameReader:
     max_reads : int or None
         Most labels read per :meth:`read_tiles` call; the rest wait for later calls.
     change : float
-        A tile's label is read again when the mean difference of its 48x8 text-mask thumbnail
-        exceeds this (0..1).
+        A tile's label is read again when the mean difference of its 96x12 text-mask thumbnail
+        exceeds this (0..1), or when the tile's picture changes by ``look_change`` grey levels
+        on average (someone else sits there).
+    look_change : float
+        See ``change`` (0..255).
     """
 
     def __init__(self, recognizer: Recognizer | None = None, background: bool = False,
-                 min_score: float = 0.8, max_reads: int | None = None, change: float = 0.06):
+                 min_score: float = 0.8, max_reads: int | None = None, change: float = 0.04,
+                 look_change: float = 30.0):
         self._recognize = recognizer
         self._failed = False
         self._loading: threading.Thread | None = None
@@ -188,7 +204,8 @@ class NameReader:
         self.min_score = min_score
         self.max_reads = max_reads
         self.change = change
-        self._cache: dict[tuple, tuple[np.ndarray, str | None]] = {}
+        self.look_change = look_change
+        self._cache: dict[tuple, tuple[np.ndarray, str | None, np.ndarray]] = {}
         self.reads = 0  # labels recognised so far (tests, timings)
 
     @property
@@ -258,8 +275,10 @@ class NameReader:
             key = tuple(int(v) for v in tile)
             strip = label_strip(image, tile)
             thumb = _mask_thumb(strip)
+            look = _tile_look(image, tile)
             old = self._cache.get(key)
-            if old is not None and float(np.abs(thumb - old[0]).mean()) <= self.change:
+            if (old is not None and float(np.abs(thumb - old[0]).mean()) <= self.change
+                    and float(np.abs(look - old[2]).mean()) <= self.look_change):
                 names[i] = old[1]
                 fresh[key] = old
                 continue
@@ -268,14 +287,14 @@ class NameReader:
             budget -= 1
             crop = text_crop(strip)
             if crop is None:
-                fresh[key] = (thumb, None)
+                fresh[key] = (thumb, None, look)
                 continue
-            todo.append((i, key, thumb, crop))
+            todo.append((i, key, thumb, crop, look))
         if todo:
-            read = self._recognise([crop for _, _, _, crop in todo])
+            read = self._recognise([t[3] for t in todo])
             if read is not None:
-                for (i, key, thumb, _), name in zip(todo, read):
+                for (i, key, thumb, _, look), name in zip(todo, read):
                     names[i] = name
-                    fresh[key] = (thumb, name)
+                    fresh[key] = (thumb, name, look)
         self._cache = fresh
         return tuple(names)
