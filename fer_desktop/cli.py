@@ -48,7 +48,7 @@ def _number(kind: type, lo: float, hi: float, zero: bool = False):
     return parse
 
 
-#: Bounds of the number options (also in their help and ``docs/faults.md``).
+#: Bounds of the number options (also in their help and ``docs/command-line.md``).
 THREADS = _number(int, 1, 64)
 RATE = _number(float, 0.05, 60.0, zero=True)
 SMOOTHING = _number(float, 0.0, 60.0)
@@ -297,8 +297,9 @@ def run_evaluate(args) -> int:
 
 #: What the installed app (a PyInstaller bundle, without TensorFlow) says of training.
 _FROZEN = ("{what} is not part of the installed app: it needs TensorFlow. Get fer-desktop's "
-           "source code and run `fer-desktop {command}` there, as its README describes under "
-           "\"The model\"; then start the app with --model path/to/your.tflite")
+           "source code and run `fer-desktop {command}` there, as docs/how-it-works.md describes "
+           "under \"The expression model\"; then start the app with --model "
+           "path/to/your.tflite")
 
 
 def run_train(args) -> int:
