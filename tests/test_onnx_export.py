@@ -58,3 +58,21 @@ def test_onnx_copy_matches_the_litert_model():
     stale = "run scripts/export_onnx.py again: models/fer_cnn.onnx is not the shipped model"
     assert same >= 0.9, f"{stale} (same class for {same:.0%} of the faces)"
     assert worst < 1.5, f"{stale} (logits differ by up to {worst:.2f})"
+
+
+def test_the_app_runs_the_onnx_copy_where_litert_is_missing(monkeypatch):
+    """Intel Macs have no LiteRT wheel: the app's model is then the ONNX copy on onnxruntime,
+    through the same EmotionModel (flip TTA, temperature, batches of any size)."""
+    import fer_desktop.analysis.emotions as emotions
+
+    monkeypatch.setattr(emotions, "_litert_installed", lambda: False)
+    assert emotions.default_model() == ONNX
+    faces = _faces()
+    onnx = EmotionModel(num_threads=2)
+    lite = EmotionModel(DEFAULT_MODEL, num_threads=2)
+    assert onnx.path == ONNX and onnx.crop == lite.crop
+    p_onnx = onnx.predict_batched(faces, batch=49)
+    p_lite = lite.predict_batched(faces, batch=49)
+    assert p_onnx.shape == (len(faces), 7) and np.allclose(p_onnx.sum(1), 1.0, atol=1e-5)
+    assert float((p_onnx.argmax(1) == p_lite.argmax(1)).mean()) >= 0.9
+    assert onnx.predict(faces[:1]).shape == (1, 7)  # another batch size

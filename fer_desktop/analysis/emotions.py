@@ -29,7 +29,73 @@ def _default_model_dir() -> Path:
     return package.parent / "models"
 
 
+def _litert_installed() -> bool:
+    """Whether LiteRT can be imported (it has no wheel for Intel Macs)."""
+    import importlib.util
+
+    return importlib.util.find_spec("ai_edge_litert") is not None
+
+
 DEFAULT_MODEL = _default_model_dir() / "fer_cnn.tflite"
+#: The same model as ONNX (``scripts/export_onnx.py``), run on onnxruntime where LiteRT is missing.
+DEFAULT_ONNX_MODEL = _default_model_dir() / "fer_cnn.onnx"
+
+
+def default_model() -> Path:
+    """The shipped model this machine can run: the LiteRT file, else its ONNX copy."""
+    return DEFAULT_MODEL if _litert_installed() else DEFAULT_ONNX_MODEL
+
+
+class _OnnxInterpreter:
+    """The part of LiteRT's ``Interpreter`` that :class:`EmotionModel` uses, on onnxruntime, for
+    ``.onnx`` models (input ``(N, 48, 48, 1) float32``, output ``(N, 7)`` logits)."""
+
+    def __init__(self, model_path: str, num_threads: int = 2):
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = num_threads
+        opts.inter_op_num_threads = 1
+        try:
+            self._session = ort.InferenceSession(model_path, opts,
+                                                 providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime's InvalidProtobuf, Fail, ...: a damaged file
+            raise ValueError(str(exc)) from None
+        inp, out = self._session.get_inputs()[0], self._session.get_outputs()[0]
+        self._names = inp.name, out.name
+        dims = lambda shape: [d if isinstance(d, int) else 1 for d in shape]  # noqa: E731
+        self._in_shape, self._out_shape = dims(inp.shape), dims(out.shape)
+        self._x = self._y = None
+
+    def allocate_tensors(self) -> None:
+        pass
+
+    def get_input_details(self) -> list[dict]:
+        return [{"index": 0, "shape": np.array(self._in_shape)}]
+
+    def get_output_details(self) -> list[dict]:
+        return [{"index": 0, "shape": np.array(self._out_shape)}]
+
+    def resize_tensor_input(self, index: int, shape) -> None:
+        self._in_shape = list(shape)
+
+    def set_tensor(self, index: int, value: np.ndarray) -> None:
+        self._x = value
+
+    def invoke(self) -> None:
+        self._y = self._session.run([self._names[1]], {self._names[0]: self._x})[0]
+
+    def get_tensor(self, index: int) -> np.ndarray:
+        return self._y
+
+
+def _interpreter(path: Path, num_threads: int):
+    """A LiteRT interpreter for a ``.tflite`` file, its onnxruntime stand-in for ``.onnx``."""
+    if path.suffix.lower() == ".onnx":
+        return _OnnxInterpreter(str(path), num_threads)
+    from ai_edge_litert.interpreter import Interpreter
+
+    return Interpreter(model_path=str(path), num_threads=num_threads)
 
 
 def model_checksum_path(path: str | os.PathLike) -> Path:
@@ -166,19 +232,17 @@ class EmotionModel:
     def __init__(self, path: str | os.PathLike | None = None, num_threads: int = 2,
                  temperature: float | None = None, flip_tta: bool | None = None,
                  flip_share: float | None = None):
-        from ai_edge_litert.interpreter import Interpreter
-
-        self.path = Path(path) if path else DEFAULT_MODEL
+        self.path = Path(path) if path else default_model()
         if not self.path.is_file():
             raise ModelError(f"Emotion model not found: {self.path}. Reinstall fer-desktop or "
                              "train one with `fer-desktop train`.")
         verify_model(self.path, required=path is None)
         try:
-            self._it = Interpreter(model_path=str(self.path), num_threads=num_threads)
+            self._it = _interpreter(self.path, num_threads)
             self._it.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"The emotion model {self.path.name} is damaged or not a LiteRT "
-                             f"model ({exc}). Reinstall fer-desktop.") from None
+                             f"or ONNX model ({exc}). Reinstall fer-desktop.") from None
         inp = self._it.get_input_details()[0]
         out = self._it.get_output_details()[0]
         if tuple(inp["shape"][1:]) != (FACE_SIZE, FACE_SIZE, 1) or out["shape"][-1] != NUM_CLASSES:
@@ -242,10 +306,7 @@ class EmotionModel:
             sel = (np.arange(n) if k >= n
                    else np.argsort(softmax(out).max(axis=1), kind="stable")[:k])
             if self._aux is None:
-                from ai_edge_litert.interpreter import Interpreter
-
-                self._aux = [Interpreter(model_path=str(self.path),
-                                         num_threads=self._num_threads), -1]
+                self._aux = [_interpreter(self.path, self._num_threads), -1]
             out[sel] = 0.5 * (out[sel] + self._invoke(faces[sel][:, :, ::-1], self._aux))
         return out
 

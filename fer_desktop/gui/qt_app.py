@@ -63,6 +63,7 @@ def run_gui(source: str | None = None, csv_path: str | os.PathLike | None = None
     app.setApplicationDisplayName("fer-desktop")
     if (icon := _icon_path()) is not None:
         app.setWindowIcon(QIcon(str(icon)))
+    _install_qt_translation(app)
     pg.setConfigOptions(antialias=True)
     # Python's garbage collector runs in the GUI thread only: a Qt object collected from the
     # analysis thread would crash Qt (pyqtgraph's collector: gc disabled, collected on a timer)
@@ -103,3 +104,17 @@ def _quit_on_signals(window) -> None:
     wake = QTimer(window)
     wake.timeout.connect(lambda: None)
     wake.start(250)
+
+
+def _install_qt_translation(app) -> bool:
+    """Qt's own dialogs (file chooser, message boxes) in the teacher's language, from the
+    ``qtbase_*.qm`` files that ship with Qt (and in the standalone app); English when none
+    matches. Returns whether a translation was installed."""
+    from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+
+    translator = QTranslator(app)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if translator.load(QLocale.system(), "qtbase", "_", folder):
+        app.installTranslator(translator)
+        return True
+    return False
