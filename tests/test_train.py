@@ -339,3 +339,38 @@ def test_bfloat16_training_learns_and_exports_a_float32_model(tmp_path):
     assert all(w.dtype == "float32" for w in saved.weights)
     lite = EmotionModel(tmp_path / "out" / "b.tflite")
     assert (lite.logits(xv).argmax(1) == yv).mean() > 0.75
+
+
+def test_training_on_ferplus_votes_chooses_by_their_majority(tmp_path):
+    """The vote distribution as the target (Barsoum et al.'s "probability" scheme), the best
+    epoch chosen by accuracy against the FER+ majority, reported beside the original labels;
+    votes that contradict the original labels are learnt (the model follows the crowd)."""
+    x, y = _tiny_faces(256, 0)
+    xv, yv = _tiny_faces(64, 1)
+    cols = np.array(["neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear",
+                     "contempt", "unknown", "NF"])
+
+    def votes(labels):  # the crowd says the opposite of the original label, 8 votes to 2
+        v = np.zeros((len(labels), 10), np.int16)
+        v[labels == 3, 0], v[labels == 3, 1] = 8, 2  # a happy label: neutral by the crowd
+        v[labels == 6, 1], v[labels == 6, 0] = 8, 2
+        return v
+
+    data = tmp_path / "tiny.npz"
+    np.savez(data, x_train=x, y_train=y, x_val=xv, y_val=yv, votes_train=votes(y),
+             votes_val=votes(yv), columns=cols)
+    cfg = TrainConfig(data=str(data), out_dir=str(tmp_path / "out"), name="fp", width=8,
+                      epochs=4, batch_size=32, lr=3e-3, warmup_epochs=0, device="cpu",
+                      precision="float32", labels="votes")
+    metrics = train(cfg, progress=False)
+    assert metrics["val_metric"] == "ferplus_majority"
+    assert metrics["temperature_fitted_to"] == "ferplus_votes"
+    fp, orig = metrics["runtime_val"]["ferplus_majority"], metrics["runtime_val"]["original"]
+    assert fp["accuracy"] > 0.8 > 0.2 > orig["accuracy"]  # it learnt the crowd's labels
+    assert metrics["crop"] == {"aligned": False, "zoom": pytest.approx(0.9), "margin": 0.0}
+    assert 0.0 <= metrics["uncertain_below"] <= 1.0
+    bad = tmp_path / "novotes.npz"
+    np.savez(bad, x_train=x, y_train=y, x_val=xv, y_val=yv)
+    with pytest.raises(ValueError, match="needs the FER\\+ votes"):
+        train(TrainConfig(data=str(bad), out_dir=str(tmp_path / "o2"), labels="votes",
+                          epochs=1, width=8, device="cpu"), progress=False)
