@@ -69,14 +69,13 @@ def run_lesson(analyzer_factory, truth, other, absence_s: float, names: bool, se
     for k, f in enumerate(lesson(image, truth.tiles, persons, other_img, absence_s, seed=seed)):
         res = analyzer.analyze(Frame(f.image, k, 1.7e9 + f.t, f.t, f.source))
         n += 1
-        boxes = res.row_tiles()
         keys = list(f.people)
         known = np.array([f.people[p] for p in keys]).reshape(-1, 4)
         for r, sid in enumerate(res.student_ids):
             if f.scene == "other class":
                 owners[sid].add(f"other#{sid}")
                 continue
-            box = boxes[r] if res.tile_index[r] >= 0 else res.boxes[r]
+            box = res.boxes[r]  # a tile's participant: their tile; anyone else: their face
             if not len(known):
                 continue
             m = iou(box[None], known)[0]

@@ -222,7 +222,8 @@ class Analyzer:
         # a tile's participant whose face is followed already (a room's row of people taken
         # for tiles, a tile that comes and goes) keeps the id of that face
         seen = self.tracker.match(faces, thumbs, frame.position_s)
-        hints = [int(seen[first[int(i)]]) if int(i) in first else -1 for i in part]
+        close = self.tracker.match(faces, thumbs, frame.position_s, close_only=True)
+        hints = [int(close[first[int(i)]]) if int(i) in first else -1 for i in part]
         reads = self.names.reads if self.names is not None else 0
         names = (self.names.read_tiles(frame.image, tiles[part]) if self.names is not None
                  else (None,) * len(part))

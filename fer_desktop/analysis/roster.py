@@ -47,6 +47,9 @@ THUMB_SIZE = (12, 7)  # (w, h) of the appearance thumbnail
 EXEMPLARS = 6
 #: How much closer the best student must be than the second best to be re-identified.
 MARGIN = 0.05
+#: A tile whose thumbnail changed by more than this (grey levels) continues a student by place
+#: only if its face is theirs too (:data:`appearance.SAME`).
+CHANGED = 12.0
 
 
 def tile_thumbnails(image: np.ndarray, tiles: np.ndarray) -> np.ndarray:
@@ -142,11 +145,14 @@ class Roster:
     same_place_distance : float
         Largest difference for a tile at the same place (IoU >= 0.8) as a student's last tile.
     memory_frames : int
-        Frames after which a student without a name can no longer be continued by look.
+        Analysed frames after which a student can no longer be continued by place and look
+        (a tile missed in one frame); after a longer absence (a slide, a source switch) only
+        their name or their appearance (re-identification) gives them their id back: another
+        person sitting where they sat in a similar room looks alike at this scale.
     """
 
     def __init__(self, max_distance: float = 20.0, same_place_distance: float = 45.0,
-                 memory_frames: int = 10):
+                 memory_frames: int = 2):
         self.max_distance = max_distance
         self.same_place_distance = same_place_distance
         self.memory_frames = memory_frames
@@ -404,6 +410,13 @@ class Roster:
                   if k not in used and k not in taken and k not in self._alias
                   and self._frame - m.seen <= self.memory_frames]
         pairs = []
+        sigs: dict[int, np.ndarray | None] = {}
+
+        def sig(i: int) -> np.ndarray | None:
+            if i not in sigs:
+                sigs[i] = sig_of(i) if sig_of is not None else None
+            return sigs[i]
+
         for i in (i for i in range(n) if ids[i] is None):
             for k in recent:
                 m = self._members[k]
@@ -413,19 +426,19 @@ class Roster:
                 same_place = _iou(tiles[i], m.box) >= 0.8
                 if not same_place and (_plain(thumbs[i]) or _plain(m.thumb)):
                     continue  # camera-off cards look alike: only their place tells them apart
-                if d <= (self.same_place_distance if same_place else self.max_distance):
-                    pairs.append((d * (0.5 if same_place else 1.0), i, k))
+                if d > (self.same_place_distance if same_place else self.max_distance):
+                    continue
+                if d > CHANGED and m.sigs and sig(i) is not None and float(
+                        appearance.distance(sig(i), np.stack(m.sigs)).min()) > appearance.SAME:
+                    continue  # the tile changed, and its face is someone else's
+                pairs.append((d * (0.5 if same_place else 1.0), i, k))
         for _, i, k in sorted(pairs):
             if ids[i] is None and k not in used:
                 ids[i] = k
                 used.add(k)
-        sigs: dict[int, np.ndarray | None] = {}
         if sig_of is not None:  # 4. re-identification by appearance
             for i in range(n):
-                if ids[i] is not None:
-                    continue
-                sigs[i] = sig_of(i)
-                if sigs[i] is None:
+                if ids[i] is not None or sig(i) is None:
                     continue
                 sid = self.reidentify(sigs[i], used | taken, names[i])
                 if sid is not None:

@@ -119,7 +119,7 @@ class FaceTracker:
         """``(k,) int64``: for each face the index in :attr:`tracks` it continues, or -1 (the
         closest pairs first, each track at most once). ``close``, a ``(k,) bool`` array, is set
         where the pair is very close: seen within a second, moved by a third of a face at most
-        and looking nearly the same."""
+        and looking nearly the same (8x8 thumbnails within 30 grey levels)."""
         out = np.full(len(boxes), -1, np.int64)
         tracks = [tr for tr in self.tracks if 0 <= t - tr.seen <= self.max_age_s]
         if not tracks or not len(boxes):
@@ -146,21 +146,23 @@ class FaceTracker:
             used.add(i)
             out[j] = index[id(tracks[i])]
             if close is not None:
-                close[j] = age[i] <= 1.0 and shift[i, j] <= 0.35 and look[i, j] <= 20.0
+                close[j] = age[i] <= 1.0 and shift[i, j] <= 0.35 and look[i, j] <= 30.0
         return out
 
-    def match(self, faces: Faces | np.ndarray, thumbs: np.ndarray, t: float) -> np.ndarray:
+    def match(self, faces: Faces | np.ndarray, thumbs: np.ndarray, t: float,
+              close_only: bool = False) -> np.ndarray:
         """The student id each face would continue, among the faces followed here, and among
         those last given their id by a tile only when the face is very close to where and how
         it was a moment ago (a tile that moved around a seated student: a room's row taken for
-        tiles); -1 for none. Nothing is changed. Parameters are as in :meth:`update`. Returns
-        ``(k,) int64``."""
+        tiles); -1 for none. With ``close_only``, only the very close continuations count (for
+        a tile: after a gap, another person may sit where someone sat, in a room that looks
+        alike). Nothing is changed. Parameters are as in :meth:`update`. Returns ``(k,) int64``."""
         boxes = _boxes_of(faces)
         close = np.zeros(len(boxes), bool)
         k = self._associate(boxes, thumbs, t, close)
-        return np.array([self.tracks[i].student if i >= 0 and (not self.tracks[i].fixed
-                                                                or close[j]) else -1
-                         for j, i in enumerate(k)], np.int64)
+        return np.array([self.tracks[i].student if i >= 0 and (
+            close[j] or not (self.tracks[i].fixed or close_only)) else -1
+            for j, i in enumerate(k)], np.int64)
 
     def update(self, faces: Faces | np.ndarray, thumbs: np.ndarray, t: float,
                fixed=None, again=None, claimed=()) -> tuple[Faces, list[Track]]:
