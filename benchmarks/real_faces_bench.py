@@ -5,8 +5,9 @@ the same faces in one run.
         [--model models/fer_cnn.tflite other.tflite ...]
 
 Every face of the truth with an expression label (meeting tiles and room photos) is classified
-from its hand-drawn box: by our model(s) from the app's own crop
-(:func:`~fer_desktop.analysis.faces.crop_faces`: the box made square, 48x48, area averaging)
+from its hand-drawn box: by our model(s) from the crop the app makes for each model
+(:func:`~fer_desktop.analysis.faces.face_crops`: eye-aligned from YuNet's landmarks for a model
+trained on aligned faces, else the box made square; 48x48, area averaging)
 through :class:`~fer_desktop.analysis.emotions.EmotionModel` as the app runs it (flip TTA and
 temperature of the model's metrics file), and by ``fer``'s classifier from the same box
 (``FER(mtcnn=False).detect_emotions(img, face_rectangles=[box])``, its own framing and 64x64
@@ -39,18 +40,33 @@ def labelled_faces(images) -> list[tuple]:
 
 
 def ours(model_path: Path, faces: list[tuple]) -> list[str]:
-    """Our top expression for each face (the app's crop and inference path)."""
+    """Our top expression for each face, through the crop the app makes for this model
+    (:attr:`EmotionModel.crop`: eye-aligned from the landmarks of the YuNet face that matches
+    the hand-drawn box, IoU >= 0.4, else the box made square) and its inference path."""
+    from fer_desktop.analysis.boxes import iou
     from fer_desktop.analysis.cvutil import cv2
     from fer_desktop.analysis.emotions import EmotionModel
-    from fer_desktop.analysis.faces import crop_faces
+    from fer_desktop.analysis.faces import Faces, face_crops
+    from fer_desktop.analysis.yunet import YuNetDetector
     from fer_desktop.capture.sources import read_image
     from fer_desktop.labels import EMOTIONS
 
     model = EmotionModel(model_path)
-    crops = []
+    det = YuNetDetector()
+    crops, found = [], {}
     for path, _kind, box, _label in faces:
-        gray = cv2.cvtColor(read_image(path), cv2.COLOR_BGR2GRAY)
-        crops.append(crop_faces(gray, np.array([box]))[0])
+        img = read_image(path)
+        gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+        if path not in found:
+            found[path] = det.detect(img, min_face_px=12)
+        face = Faces(np.array([box]))
+        cand = found[path]
+        if model.crop.aligned and len(cand):
+            m = iou(np.array([box]), cand.boxes)[0]
+            if m.max() >= 0.4:
+                face = cand[int(np.argmax(m))].with_(boxes=np.array([box]))
+        crop = model.crop
+        crops.append(face_crops(gray, face, crop.aligned, crop.zoom, crop.margin)[0])
     crops = np.stack(crops)
     probs = np.concatenate([model.predict(crops[i:i + 49]) for i in range(0, len(crops), 49)])
     return [EMOTIONS[k] for k in probs.argmax(1)]
