@@ -35,6 +35,8 @@ BINS = (12, 3, 3)  # hue, saturation, value
 LOOK = BINS[0] * BINS[1] * BINS[2]
 #: Length of a signature: the face's grey levels, then the look's two histograms.
 SIZE = FACE_SIDE * FACE_SIDE + 2 * LOOK
+#: Size (w, h) of a card's drawing in a tile signature (as many values as the face part).
+CARD = (2 * FACE_SIDE, FACE_SIDE // 2)
 #: Largest :func:`distance` at which two signatures are one person.
 SAME = 0.2
 
@@ -108,3 +110,45 @@ def distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         sl = slice(j * LOOK, (j + 1) * LOOK)
         look = look + np.sqrt(np.clip(1.0 - ra[:, sl] @ rb[:, sl].T, 0.0, 1.0)) / 2.0
     return ((face + look) / 2.0).astype(np.float32)
+
+
+def tile_signature(image: np.ndarray, tile) -> np.ndarray:
+    """The signature of a tile where no face was found (a camera-off card, a profile photo, a
+    student turned away): instead of a face, what is drawn on the card (the pixels that differ
+    from the card's commonest colour, cut to their extent, so the same card at another size
+    gives the same drawing: Zoom's name in large letters, Meet's initials, the photo), and the
+    look of the whole tile. ``(SIZE,) float32``; cards alike in drawing and colours (the same
+    initials) stay too close to tell apart, and :meth:`Roster.reidentify` then refuses.
+
+    Parameters
+    ----------
+    image : np.ndarray
+        ``(H, W, 3) uint8`` BGR frame.
+    tile : array-like
+        ``(4,)`` xywh tile box, frame pixels.
+    """
+    out = np.zeros(SIZE, np.float32)
+    x, y, w, h = (int(v) for v in as_boxes(tile)[0])
+    H, W = image.shape[:2]
+    part = image[max(0, y):min(H, y + int(0.84 * h)), max(0, x):min(W, x + w)]
+    if part.shape[0] < 4 or part.shape[1] < 4:
+        return out
+    scale = min(1.0, 128.0 / max(part.shape[:2]))
+    if scale < 1.0:
+        part = cv2.resize(part, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    gray = cv2.cvtColor(part, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    ink = np.abs(gray - float(np.median(gray))) > 24
+    rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
+    if len(rows) >= 2 and len(cols) >= 2:
+        drawing = gray[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        v = cv2.GaussianBlur(cv2.resize(drawing, CARD, interpolation=cv2.INTER_AREA),
+                             (0, 0), 0.7).ravel()  # a word is wide: 48x12
+        v -= v.mean()
+        out[:FACE_SIDE ** 2] = v / max(1e-6, float(np.linalg.norm(v)))
+    hsv = cv2.cvtColor(part, cv2.COLOR_BGR2HSV)
+    cut = hsv.shape[0] // 2
+    for j, half in enumerate((hsv[:cut], hsv[cut:])):
+        hist = cv2.calcHist([half], [0, 1, 2], None, list(BINS), [0, 180, 0, 256, 0, 256])
+        start = FACE_SIDE ** 2 + j * LOOK
+        out[start:start + LOOK] = (hist / max(1.0, float(hist.sum()))).ravel()
+    return out

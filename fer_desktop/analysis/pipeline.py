@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fer_desktop.analysis.cvutil import cv2, thumbnail
-from fer_desktop.analysis.appearance import signatures
+from fer_desktop.analysis.appearance import signatures, tile_signature
 from fer_desktop.analysis.emotions import EmotionModel
 from fer_desktop.analysis.faces import FaceDetector, Faces, face_crops, load_detector
 from fer_desktop.analysis.frame import Frame
@@ -237,14 +237,14 @@ class Analyzer:
 
         def tile_sig(j: int) -> np.ndarray | None:
             k = first.get(int(part[j]))
-            return None if k is None else sig(k)
+            return tile_signature(frame.image, tiles[part[j]]) if k is None else sig(k)
 
         participants = set(first.values())
         elsewhere = {int(seen[k]) for k in range(len(faces))
                      if seen[k] >= 0 and k not in participants}
         tile_ids = dict(zip(part.tolist(), self.roster.assign(
             tiles[part], names, tile_thumbnails(frame.image, tiles[part]), hints, tile_sig,
-            elsewhere)))
+            elsewhere, [j for j, i in enumerate(part) if int(i) not in first])))
         timings["names"] = time.perf_counter() - t0
         timings["names_read"] = (self.names.reads if self.names is not None else 0) - reads
         # every face is followed by place and look; a participant's best face with the tile's

@@ -47,6 +47,9 @@ THUMB_SIZE = (12, 7)  # (w, h) of the appearance thumbnail
 EXEMPLARS = 6
 #: How much closer the best student must be than the second best to be re-identified.
 MARGIN = 0.05
+#: Re-identification of a camera-off card or profile photo: at most this far, and this much
+#: closer than any other (two phone call-in cards differ by 0.19).
+CARD_SAME, CARD_MARGIN = 0.1, 0.1
 #: A tile whose thumbnail changed by more than this (grey levels) continues a student by place
 #: only if its face is theirs too (:data:`appearance.SAME`).
 CHANGED = 12.0
@@ -316,7 +319,8 @@ class Roster:
                 weak = sid
         return weak
 
-    def reidentify(self, sig: np.ndarray, exclude=(), name: str | None = None) -> int | None:
+    def reidentify(self, sig: np.ndarray, exclude=(), name: str | None = None,
+                   same: float | None = None, margin: float = MARGIN) -> int | None:
         """The student seen earlier whom signature ``sig`` (:func:`appearance.signatures`) shows
         again, or None: the closest student by :func:`appearance.distance` (over their kept
         signatures) within :data:`appearance.SAME` and :data:`MARGIN` closer than any other,
@@ -332,7 +336,8 @@ class Roster:
                 best, second, who = d, best, k
             elif d < second:
                 second = d
-        if who is not None and best <= appearance.SAME and second - best >= MARGIN:
+        same = appearance.SAME if same is None else same
+        if who is not None and best <= same and second - best >= margin:
             return who
         return None
 
@@ -347,7 +352,7 @@ class Roster:
 
     def assign(self, tiles: np.ndarray, names: Sequence[str | None],
                thumbs: np.ndarray, hints: Sequence[int] | None = None,
-               sig_of=None, elsewhere=()) -> tuple[int, ...]:
+               sig_of=None, elsewhere=(), faceless=()) -> tuple[int, ...]:
         """Student ids of one frame's tiles.
 
         Parameters
@@ -371,6 +376,11 @@ class Roster:
         elsewhere : collection of int
             Students on screen in this frame outside these tiles (faces followed alone): never
             re-identified in a tile.
+        faceless : collection of int
+            The tiles without a face (camera-off cards, profile photos): their signature is what
+            the card shows (:func:`appearance.tile_signature`), and cards look much alike, so
+            they are re-identified only when very close (:data:`CARD_SAME`) and far closer than
+            any other (:data:`CARD_MARGIN`).
 
         Returns
         -------
@@ -378,9 +388,10 @@ class Roster:
             ``n`` distinct student ids (0-based).
         """
         with self.lock:
-            return self._assign(tiles, names, thumbs, hints, sig_of, elsewhere)
+            return self._assign(tiles, names, thumbs, hints, sig_of, elsewhere, set(faceless))
 
-    def _assign(self, tiles, names, thumbs, hints, sig_of, elsewhere) -> tuple[int, ...]:
+    def _assign(self, tiles, names, thumbs, hints, sig_of, elsewhere, faceless
+                ) -> tuple[int, ...]:
         """See :meth:`assign`."""
         tiles = np.asarray(tiles).reshape(-1, 4)
         n = len(tiles)
@@ -437,12 +448,20 @@ class Roster:
                 ids[i] = k
                 used.add(k)
         if sig_of is not None:  # 4. re-identification by appearance
+            claims: dict[int, list[int]] = {}
             for i in range(n):
                 if ids[i] is not None or sig(i) is None:
                     continue
-                sid = self.reidentify(sigs[i], used | taken, names[i])
+                if i in faceless:
+                    sid = self.reidentify(sigs[i], used | taken, names[i], CARD_SAME,
+                                          CARD_MARGIN)
+                else:
+                    sid = self.reidentify(sigs[i], used | taken, names[i])
                 if sid is not None:
-                    ids[i] = sid
+                    claims.setdefault(sid, []).append(i)
+            for sid, tiles_of in claims.items():
+                if len(tiles_of) == 1:  # two tiles that both look like one student: neither
+                    ids[tiles_of[0]] = sid
                     used.add(sid)
         for i in range(n):  # a student merged into another is that other (once a frame)
             if ids[i] is not None and self.canonical(ids[i]) != ids[i]:
