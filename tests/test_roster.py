@@ -11,7 +11,10 @@ import pytest
 
 from testing import meetings
 from fer_desktop.session.export import result_rows
-from fer_desktop.analysis.names import NameReader, clean_name, label_strip, text_crop
+from fer_desktop.analysis.names import NameReader, card_text_crop, clean_name, label_strip, \
+    text_crop
+from fer_desktop.analysis.cvutil import cv2
+from testing import real_dev
 from fer_desktop.analysis.roster import Roster, name_key, tile_thumbnails
 from fer_desktop.capture.sources import Frame
 from testing.synthetic import NAMES, make_gallery
@@ -109,6 +112,50 @@ def test_name_label_is_found_and_cleaned(faces):
     assert text_crop(np.zeros((20, 100, 3), np.uint8)) is None
     assert clean_name("  Ada »") == "Ada"
     assert clean_name("|.") is None
+
+
+def test_a_number_without_a_name_is_the_participants_name():
+    assert clean_name("+1 (917) 453-7853") == "19174537853"  # a phone that called in
+    assert clean_name("20200756 ?") == "20200756"  # a student number
+    assert clean_name("12:05") is None and clean_name("3") is None  # too few digits
+    assert clean_name("15114016_Adria") == "15114016_Adria"  # letters: the name as read
+
+
+def _card(text: str, size=(456, 256)) -> np.ndarray:
+    """A dark camera-off card printing ``text`` in its middle, as Zoom draws one."""
+    w, h = size
+    img = np.full((h, w, 3), 35, np.uint8)
+    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.9, 2)
+    cv2.putText(img, text, ((w - tw) // 2, (h + th) // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.9,
+                (245, 245, 245), 2, cv2.LINE_AA)
+    return img
+
+
+def test_a_camera_off_card_is_read_from_its_middle_only_when_it_is_a_card():
+    img = np.hstack([_card("Marianna Schaffer"), _card("19174537853")])
+    tiles = np.array([[0, 0, 456, 256], [456, 0, 456, 256]], np.int32)
+    crop = card_text_crop(img, tiles[0])
+    assert crop is not None and 150 < crop.shape[1] < 320  # both words, not the whole band
+    assert card_text_crop(np.full((256, 456, 3), 35, np.uint8), tiles[0]) is None
+    reader = NameReader()
+    assert reader.read_tiles(img, tiles, [True, True]) == ("Marianna Schaffer", "19174537853")
+    reader.clear()
+    assert reader.read_tiles(img, tiles) == (None, None)  # a camera-on picture: never its middle
+
+
+@pytest.mark.skipif(not real_dev.available(), reason="../shared/real_dev is absent")
+def test_real_camera_off_cards_are_read_at_any_scale():
+    truth = next(t for t in real_dev.load(kind="meeting") if "meeting_05" in t.name)
+    img = cv2.imread(str(truth.path))
+    cards = [s == "off" for s in truth.tile_states]
+    reader = NameReader()
+    for scale in (1.0, 0.7):
+        small = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        tiles = (np.asarray(truth.tiles) * scale).astype(np.int32)
+        names = reader.read_tiles(small, tiles, cards)
+        reader.clear()
+        read = {n for n, c in zip(names, cards) if c}
+        assert {"Marianna Schaffer", "19174537853", "19197706963"} <= read
 
 
 def test_name_reader_reads_labels_once_per_tile(faces):

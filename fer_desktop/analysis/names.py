@@ -90,13 +90,56 @@ def text_crop(strip: np.ndarray) -> np.ndarray | None:
 
 
 _NOT_NAME = re.compile(r"[^\w .'\-()]+")
+#: Digits that make a label a participant's number (a phone call-in, a student number) when it
+#: has no name: at least this many.
+NUMBER_DIGITS = 7
 
 
 def clean_name(text: str) -> str | None:
     """A recognised label as a name: stray symbols dropped, spaces collapsed; ``None`` when
-    fewer than two letters remain."""
+    fewer than two letters remain, unless it holds a number of :data:`NUMBER_DIGITS` digits or
+    more (a phone number that called in, a student number): that number is the name."""
     text = " ".join(_NOT_NAME.sub(" ", text).split()).strip(" .-")
-    return text if sum(ch.isalpha() for ch in text) >= 2 else None
+    if sum(ch.isalpha() for ch in text) >= 2:
+        return text
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return digits if len(digits) >= NUMBER_DIGITS else None
+
+
+#: The band of a camera-off card where Zoom prints the participant's name when the card has no
+#: label: from/to these fractions of the tile's height.
+CARD_BAND = (0.3, 0.7)
+
+
+def card_text_crop(image: np.ndarray, tile) -> np.ndarray | None:
+    """The name a camera-off card prints in its middle (Zoom, when the card has no label at its
+    bottom left): the widest run of white text in the tile's middle band (:data:`CARD_BAND`,
+    the middle 90 % of its width), cropped with a margin, ``(h, w, 3) uint8``; ``None`` when
+    there is none."""
+    x, y, w, h = (int(v) for v in tile)
+    y0, y1 = max(0, y + int(h * CARD_BAND[0])), max(0, y + int(h * CARD_BAND[1]))
+    x0, x1 = max(0, x + w // 20), max(0, x + w - w // 20)
+    band = image[y0:y1, x0:x1]
+    if band.size == 0:
+        return None
+    mask = text_mask(band)
+    rows = np.flatnonzero(mask.any(axis=1))
+    if len(rows) == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    gap = max(4, rows[-1] - rows[0] + 1)  # one line of text: words a letter height apart
+    runs, start = [], cols[0]
+    for a, b in zip(cols[:-1], cols[1:]):
+        if b - a > gap:
+            runs.append((start, a))
+            start = b
+    runs.append((start, cols[-1]))
+    c0, c1 = max(runs, key=lambda r: r[1] - r[0])
+    rows = np.flatnonzero(mask[:, c0:c1 + 1].any(axis=1))
+    if c1 - c0 < 3 or rows[-1] - rows[0] < 4:  # a speck, not a word
+        return None
+    pad = max(2, (rows[-1] - rows[0]) // 4)
+    return band[max(0, rows[0] - pad):rows[-1] + pad + 1, max(0, c0 - pad):c1 + pad + 1]
 
 
 def _mask_thumb(strip: np.ndarray) -> np.ndarray:
@@ -262,11 +305,15 @@ class NameReader:
         names = self._recognise([crop])
         return names[0] if names else None
 
-    def read_tiles(self, image: np.ndarray, tiles: np.ndarray | Sequence) -> tuple[str | None, ...]:
+    def read_tiles(self, image: np.ndarray, tiles: np.ndarray | Sequence,
+                   cards: Sequence[bool] | None = None) -> tuple[str | None, ...]:
         """Names of ``(n, 4)`` xywh ``tiles``, reusing the reading of a tile at the same place
         whose label looks the same; the labels to read go to the recogniser in one call, at
-        most ``max_reads`` of them (the others get ``None`` and wait for a later call)."""
+        most ``max_reads`` of them (the others get ``None`` and wait for a later call).
+        ``cards``: ``n`` flags of the camera-off tiles, whose name is read from the middle of
+        the card (:func:`card_text_crop`) when they have no label."""
         names: list[str | None] = [None] * len(tiles)
+        cards = [False] * len(tiles) if cards is None else list(cards)
         fresh: dict[tuple, tuple[np.ndarray, str | None]] = {}
         ready = self.load(wait=not self.background)
         budget = self.max_reads if self.max_reads is not None else len(tiles)
@@ -286,6 +333,8 @@ class NameReader:
                 continue
             budget -= 1
             crop = text_crop(strip)
+            if crop is None and cards[i]:
+                crop = card_text_crop(image, tile)
             if crop is None:
                 fresh[key] = (thumb, None, look)
                 continue

@@ -225,8 +225,9 @@ class Analyzer:
         close = self.tracker.match(faces, thumbs, frame.position_s, close_only=True)
         hints = [int(close[first[int(i)]]) if int(i) in first else -1 for i in part]
         reads = self.names.reads if self.names is not None else 0
-        names = (self.names.read_tiles(frame.image, tiles[part]) if self.names is not None
-                 else (None,) * len(part))
+        names = (self.names.read_tiles(frame.image, tiles[part], [
+            ff.tile_states[int(i)] is TileState.CAMERA_OFF for i in part])
+            if self.names is not None else (None,) * len(part))
         sig_cache: dict[int, np.ndarray] = {}
 
         def sig(k: int) -> np.ndarray:
