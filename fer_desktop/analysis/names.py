@@ -106,6 +106,12 @@ def clean_name(text: str) -> str | None:
     return digits if len(digits) >= NUMBER_DIGITS else None
 
 
+def _card_name(name: str) -> bool:
+    """Whether a reading of a card's middle is a name: three letters or more, or a number (two
+    letters are initials, which Meet and Teams draw there and which many students share)."""
+    return sum(ch.isalpha() for ch in name) >= 3 or name.isdigit()
+
+
 #: The band of a camera-off card where Zoom prints the participant's name when the card has no
 #: label: from/to these fractions of the tile's height.
 CARD_BAND = (0.3, 0.7)
@@ -332,17 +338,19 @@ class NameReader:
             if not ready or budget <= 0:
                 continue
             budget -= 1
-            crop = text_crop(strip)
+            crop, card = text_crop(strip), False
             if crop is None and cards[i]:
-                crop = card_text_crop(image, tile)
+                crop, card = card_text_crop(image, tile), True
             if crop is None:
                 fresh[key] = (thumb, None, look)
                 continue
-            todo.append((i, key, thumb, crop, look))
+            todo.append((i, key, thumb, crop, look, card))
         if todo:
             read = self._recognise([t[3] for t in todo])
             if read is not None:
-                for (i, key, thumb, _, look), name in zip(todo, read):
+                for (i, key, thumb, _, look, card), name in zip(todo, read):
+                    if card and name and not _card_name(name):
+                        name = None
                     names[i] = name
                     fresh[key] = (thumb, name, look)
         self._cache = fresh
